@@ -1,0 +1,13 @@
+package dev.aegis.core;
+
+import java.util.Optional;
+
+/** API keys by id. */
+public interface KeyStore {
+    void save(ApiKey key);
+
+    Optional<ApiKey> find(String id);
+
+    /** Whether any key exists yet; the first start creates the admin key. */
+    boolean isEmpty();
+}

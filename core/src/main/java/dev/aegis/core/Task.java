@@ -1,0 +1,47 @@
+package dev.aegis.core;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * One run of an agent on one input, in one fresh sandbox.
+ *
+ * @param input  the task JSON as submitted
+ * @param result the agent's result JSON, when it succeeded
+ */
+public record Task(
+        String id,
+        String tenant,
+        String agent,
+        String input,
+        TaskState state,
+        Optional<String> result,
+        Optional<TaskError> error,
+        Optional<Integer> exitCode,
+        Instant createdAt,
+        Optional<Instant> startedAt,
+        Optional<Instant> finishedAt) {
+
+    public static Task queued(String id, String tenant, String agent, String input, Instant now) {
+        return new Task(id, tenant, agent, input, TaskState.QUEUED, Optional.empty(), Optional.empty(),
+                Optional.empty(), now, Optional.empty(), Optional.empty());
+    }
+
+    public Task running(Instant now) {
+        return new Task(id, tenant, agent, input, TaskState.RUNNING, result, error, exitCode, createdAt,
+                Optional.of(now), finishedAt);
+    }
+
+    public Task succeeded(String resultJson, int code, Instant now) {
+        return new Task(id, tenant, agent, input, TaskState.SUCCEEDED, Optional.of(resultJson), Optional.empty(),
+                Optional.of(code), createdAt, startedAt, Optional.of(now));
+    }
+
+    public Task failed(TaskState finalState, TaskError why, Optional<Integer> code, Instant now) {
+        return new Task(id, tenant, agent, input, finalState, Optional.empty(), Optional.of(why), code, createdAt,
+                startedAt, Optional.of(now));
+    }
+
+    /** Why a task did not succeed. {@code code} is one stable word: timeout, exit_code, bad_output, ... */
+    public record TaskError(String code, String message) {}
+}

@@ -1,0 +1,38 @@
+package dev.aegis.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** In-process fan-out of a running task's log lines and its end, for live streams (SSE). */
+public final class TaskEvents {
+    /** Receives lines as they come, then one call to {@link #ended} when the task reached a final state. */
+    public interface Listener {
+        void line(LogLine line);
+
+        void ended(Task task);
+    }
+
+    private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
+
+    public void subscribe(String taskId, Listener listener) {
+        listeners.computeIfAbsent(taskId, k -> new CopyOnWriteArrayList<>()).add(listener);
+    }
+
+    public void unsubscribe(String taskId, Listener listener) {
+        listeners.computeIfPresent(taskId, (k, list) -> {
+            list.remove(listener);
+            return list.isEmpty() ? null : list;
+        });
+    }
+
+    void line(LogLine line) {
+        for (Listener l : listeners.getOrDefault(line.taskId(), List.of())) l.line(line);
+    }
+
+    void ended(Task task) {
+        List<Listener> gone = listeners.remove(task.id());
+        if (gone != null) for (Listener l : gone) l.ended(task);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.aegis.core;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Tasks, their lifecycle transitions and their logs. Every write is durable when the call returns. */
+public interface TaskStore {
+    void create(Task task);
+
+    /** Replaces the stored row of {@code task.id()}. */
+    void update(Task task);
+
+    Optional<Task> find(String id);
+
+    /** Newest first. */
+    List<Task> list(String tenant, int limit);
+
+    /** Tasks not in a final state, for recovery after a crash. */
+    List<Task> unfinished();
+
+    void addTransition(Transition transition);
+
+    /** In the order they happened. */
+    List<Transition> transitions(String taskId);
+
+    void appendLogs(List<LogLine> lines);
+
+    /** Lines with {@code seq > afterSeq}, in order. */
+    List<LogLine> logs(String taskId, long afterSeq);
+}
