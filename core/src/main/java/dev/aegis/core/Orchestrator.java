@@ -94,10 +94,14 @@ public final class Orchestrator {
         return events;
     }
 
-    /** Deploys (or replaces) an agent from a folder holding {@code agent.yaml} and its code. */
-    public Agent deploy(String tenant, Path folder) {
+    /**
+     * Deploys (or replaces) an agent from a folder holding {@code agent.yaml} and its code.
+     *
+     * @param source how to name the manifest in errors, e.g. {@code upload.tar.gz:agent.yaml}
+     */
+    public Agent deploy(String tenant, Path folder, String source) {
         String yaml = files.readManifest(folder);
-        Manifest manifest = ManifestParser.parse(yaml, folder.getFileName() + "/agent.yaml");
+        Manifest manifest = ManifestParser.parse(yaml, source);
         AgentRuntime runtime = runtimes.get(manifest.runtime());
         if (runtime == null)
             throw new AegisException("runtime_unavailable", "runtime: \"" + manifest.runtime()
@@ -123,6 +127,11 @@ public final class Orchestrator {
      * task is never lost: at worst it ends {@code FAILED} after a crash.
      */
     public Task submit(String tenant, String agentName, String inputJson) {
+        return submit(tenant, agentName, inputJson, null);
+    }
+
+    /** As {@link #submit(String, String, String)}, with {@code listener} subscribed before the task starts. */
+    public Task submit(String tenant, String agentName, String inputJson, TaskEvents.Listener listener) {
         Agent agent = agent(tenant, agentName);
         requireJson(inputJson);
         if (waiting.get() >= config.maxQueued())
@@ -132,6 +141,7 @@ public final class Orchestrator {
         Running run = new Running(task, agent);
         running.put(task.id(), run);
         waiting.incrementAndGet();
+        if (listener != null) events.subscribe(task.id(), listener);
         Thread.ofVirtual().name("task-" + task.id()).start(run::run);
         return task;
     }

@@ -1,0 +1,110 @@
+package dev.aegis.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aegis.core.AegisException;
+import dev.aegis.core.Session;
+import dev.aegis.core.Sessions;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+
+/**
+ * The agent API: HTTP over one unix socket that is mounted into every sandbox at {@code /run/aegis/agent.sock}.
+ * The caller is whoever holds a live {@code AEGIS_TOKEN}; every call acts for that token's task only.
+ */
+public final class AgentApiServer implements AutoCloseable {
+    /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
+    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat",
+            "locks/acquire", "locks/release", "bus/publish", "bus/subscribe", "tasks/delegate");
+    private static final int MAX_BODY = 256 * 1024;
+    private static final int MAX_LINE = 8 * 1024;
+    private static final String SESSION = "aegis.session";
+
+    private final Sessions sessions;
+    private final Path socket;
+    private final Javalin app;
+
+    public AgentApiServer(Sessions sessions, Path socket) {
+        this.sessions = sessions;
+        this.socket = socket;
+        this.app = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            cfg.http.maxRequestSize = MAX_BODY;
+            cfg.jetty.addConnector((server, http) -> {
+                UnixDomainServerConnector c = new UnixDomainServerConnector(server,
+                        new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                c.setUnixDomainPath(socket);
+                return c;
+            });
+            cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Errors.write(ctx, e.getStatus(),
+                    e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(), "no such agent-API call: " + ctx.path(), null));
+            cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
+            cfg.routes.before(this::authenticate);
+            cfg.routes.get("/v1/whoami", ctx -> {
+                Session s = ctx.attribute(SESSION);
+                ctx.json(Map.of("task_id", s.taskId(), "agent", s.agent().name(), "tenant", s.tenant()));
+            });
+            cfg.routes.post("/v1/log", this::log);
+            for (String call : NOT_YET)
+                cfg.routes.post("/v1/" + call, ctx -> {
+                    throw new AegisException("not_available", call.replace('/', '.') + " is not available yet on this AEGIS");
+                });
+        });
+    }
+
+    public AgentApiServer start() {
+        try {
+            Files.createDirectories(socket.getParent());
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare agent socket " + socket + ": " + e.getMessage(), e);
+        }
+        app.start();
+        try {
+            // Inside a sandbox the agent's uid maps to this process's uid, so owner-only access is enough.
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot set permissions on " + socket, e);
+        }
+        return this;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private void authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
+        Session s = sessions.find(token).orElseThrow(() ->
+                new AegisException("unauthorized", "missing or expired AEGIS_TOKEN: send Authorization: Bearer $AEGIS_TOKEN"));
+        ctx.attribute(SESSION, s);
+    }
+
+    private void log(Context ctx) {
+        Session s = ctx.attribute(SESSION);
+        ObjectNode body = Bodies.object(ctx, MAX_BODY, Set.of("message", "level"));
+        String message = Bodies.string(body, "message");
+        String level = body.hasNonNull("level") ? Bodies.string(body, "level") : "info";
+        if (!Set.of("debug", "info", "warn", "error").contains(level))
+            throw AegisException.invalid("level", "\"" + level + "\" is not allowed; use debug, info, warn or error");
+        if (message.length() > MAX_LINE) message = message.substring(0, MAX_LINE) + "…";
+        for (String line : message.split("\n")) s.logs().line(level.equals("info") ? line : "[" + level + "] " + line);
+        ctx.json(Map.of("ok", true));
+    }
+}

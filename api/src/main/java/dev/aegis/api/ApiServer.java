@@ -1,0 +1,179 @@
+package dev.aegis.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aegis.core.AegisException;
+import dev.aegis.core.Agent;
+import dev.aegis.core.AgentFiles;
+import dev.aegis.core.ApiKey;
+import dev.aegis.core.ApiKeys;
+import dev.aegis.core.Orchestrator;
+import dev.aegis.core.Task;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The public HTTP API: every route but {@code /healthz} needs an API key ({@code Authorization: Bearer ...});
+ * requests are parsed into values here, and the {@link Orchestrator} never sees HTTP.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Set<String> DEPLOYERS = Set.of("admin", "deployer");
+    private static final Set<String> RUNNERS = Set.of("admin", "deployer", "runner");
+    private static final String KEY = "aegis.key";
+
+    private final Orchestrator orchestrator;
+    private final ApiKeys keys;
+    private final AgentFiles files;
+    private final ApiConfig config;
+    private final Javalin app;
+
+    public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, ApiConfig config) {
+        this.orchestrator = orchestrator;
+        this.keys = keys;
+        this.files = files;
+        this.config = config;
+        this.app = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            cfg.http.maxRequestSize = config.maxBodyBytes();
+            cfg.http.prefer405over404 = true;
+            cfg.jetty.host = config.host();
+            cfg.jetty.port = config.port();
+            cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Errors.write(ctx, e.getStatus(),
+                    e.getStatus() == 404 ? "not_found" : e.getStatus() == 405 ? "method_not_allowed" : "http_" + e.getStatus(),
+                    e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
+            cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
+            cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            cfg.routes.before("/v1/*", this::authenticate);
+            cfg.routes.post("/v1/agents", this::deploy);
+            cfg.routes.get("/v1/agents", ctx -> ctx.json(Map.of("agents",
+                    orchestrator.agents(tenant(ctx)).stream().map(Views::agent).toList())));
+            cfg.routes.get("/v1/agents/{name}", ctx -> ctx.json(Views.agent(orchestrator.agent(tenant(ctx), ctx.pathParam("name")))));
+            cfg.routes.post("/v1/tasks", this::submit);
+            cfg.routes.get("/v1/tasks", ctx -> ctx.json(Map.of("tasks", orchestrator.tasks(tenant(ctx), limit(ctx)).stream()
+                    .map(t -> Views.task(t, java.util.List.of())).toList())));
+            cfg.routes.get("/v1/tasks/{id}", ctx -> ctx.json(view(tenant(ctx), ctx.pathParam("id"))));
+            cfg.routes.get("/v1/tasks/{id}/logs", this::logs);
+            cfg.routes.sse("/v1/tasks/{id}/logs/stream", client -> new LogStream(orchestrator, client, tenant(client.ctx())).run());
+            cfg.routes.post("/v1/tasks/{id}/cancel", ctx -> {
+                role(ctx, RUNNERS);
+                Task t = orchestrator.cancel(tenant(ctx), ctx.pathParam("id"));
+                ctx.json(view(t.tenant(), t.id()));
+            });
+        });
+    }
+
+    public ApiServer start() {
+        app.start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private void authenticate(Context ctx) {
+        String header = ctx.header("Authorization");
+        String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : ctx.header("X-API-Key");
+        ApiKey key = keys.verify(presented).orElseThrow(() -> new AegisException("unauthorized",
+                presented == null ? "missing API key: send Authorization: Bearer aeg_live_..." : "invalid or revoked API key"));
+        ctx.attribute(KEY, key);
+    }
+
+    private static String tenant(Context ctx) {
+        ApiKey key = ctx.attribute(KEY);
+        return key.tenant();
+    }
+
+    private static void role(Context ctx, Set<String> allowed) {
+        ApiKey key = ctx.attribute(KEY);
+        if (!allowed.contains(key.role()))
+            throw new AegisException("forbidden", "role \"" + key.role() + "\" may not do this; needs one of " + allowed);
+    }
+
+    private static int limit(Context ctx) {
+        String raw = ctx.queryParam("limit");
+        if (raw == null) return 50;
+        try {
+            int n = Integer.parseInt(raw);
+            if (n >= 1 && n <= 500) return n;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw AegisException.invalid("limit", "\"" + raw + "\" must be an integer from 1 to 500");
+    }
+
+    private Map<String, Object> view(String tenant, String id) {
+        return Views.task(orchestrator.task(tenant, id), orchestrator.transitions(tenant, id));
+    }
+
+    /** Deploy by upload ({@code application/gzip}: a tar.gz of the agent folder) or by an allowed host path. */
+    private void deploy(Context ctx) throws IOException {
+        role(ctx, DEPLOYERS);
+        String type = String.valueOf(ctx.contentType()).split(";")[0].strip().toLowerCase();
+        Agent agent;
+        if (type.equals("application/gzip") || type.equals("application/x-gzip")) {
+            byte[] body = Bodies.bytes(ctx, config.maxBodyBytes());
+            Path staging = files.unpack(new ByteArrayInputStream(body), config.maxBodyBytes() * 8);
+            try {
+                agent = orchestrator.deploy(tenant(ctx), staging, "upload:agent.yaml");
+            } finally {
+                files.delete(staging);
+            }
+        } else {
+            ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("path"));
+            Path folder = allowedFolder(Bodies.string(body, "path"));
+            agent = orchestrator.deploy(tenant(ctx), folder, folder.resolve("agent.yaml").toString());
+        }
+        ctx.status(201).json(Views.agent(agent));
+    }
+
+    private Path allowedFolder(String raw) throws IOException {
+        Path p = Path.of(raw);
+        if (!p.isAbsolute()) throw AegisException.invalid("path", "\"" + raw + "\" must be an absolute path");
+        if (!java.nio.file.Files.isDirectory(p)) throw AegisException.invalid("path", "\"" + raw + "\" is not a folder on the server");
+        Path real = p.toRealPath();
+        for (Path root : config.deployRoots())
+            if (real.startsWith(root.toRealPath())) return real;
+        throw new AegisException("forbidden", "path: \"" + raw + "\" is outside the folders this server deploys from "
+                + config.deployRoots() + "; upload a tar.gz instead (Content-Type: application/gzip)", "path");
+    }
+
+    private void submit(Context ctx) {
+        role(ctx, RUNNERS);
+        ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("agent", "input", "wait", "timeout_ms"));
+        String agent = Bodies.string(body, "agent");
+        JsonNode input = body.has("input") ? body.get("input") : Bodies.JSON.createObjectNode();
+        boolean wait = Bodies.bool(body, "wait", false);
+        long timeout = Bodies.number(body, "timeout_ms", config.maxWait().toMillis(), 1, config.maxWait().toMillis());
+        Task task = orchestrator.submit(tenant(ctx), agent, input.toString());
+        if (wait) task = orchestrator.await(task.tenant(), task.id(), Duration.ofMillis(timeout));
+        ctx.status(task.state().isFinal() ? 200 : 202).json(view(task.tenant(), task.id()));
+    }
+
+    private void logs(Context ctx) {
+        long after = 0;
+        String raw = ctx.queryParam("after");
+        if (raw != null) {
+            try {
+                after = Long.parseLong(raw);
+            } catch (NumberFormatException e) {
+                throw AegisException.invalid("after", "\"" + raw + "\" must be a log sequence number");
+            }
+        }
+        ctx.json(Map.of("logs", orchestrator.logs(tenant(ctx), ctx.pathParam("id"), after).stream().map(Views::log).toList()));
+    }
+}

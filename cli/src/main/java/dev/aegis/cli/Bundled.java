@@ -1,0 +1,42 @@
+package dev.aegis.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/** Files shipped inside the jar: the {@code aegis_agent} Python module and the example agents. */
+final class Bundled {
+    static final List<String> EXAMPLES = List.of("summarizer", "file-indexer");
+    private static final List<String> EXAMPLE_FILES = List.of("agent.yaml", "agent.py");
+
+    private Bundled() {}
+
+    /** Writes the agent library into {@code dir} (fresh each start, so upgrades apply) and returns {@code dir}. */
+    static Path extractAgentLib(Path dir) {
+        copy("/aegis_agent/__init__.py", dir.resolve("aegis_agent/__init__.py"));
+        return dir;
+    }
+
+    /** Writes the example agents into {@code dir}, one folder each, and returns {@code dir}. */
+    static Path extractExamples(Path dir) {
+        for (String ex : EXAMPLES)
+            for (String f : EXAMPLE_FILES) copy("/examples/" + ex + "/" + f, dir.resolve(ex).resolve(f));
+        return dir;
+    }
+
+    private static void copy(String resource, Path target) {
+        try (InputStream in = Bundled.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IllegalStateException("resource " + resource + " is missing from the aegis jar; rebuild it");
+            Files.createDirectories(target.getParent());
+            Path tmp = Files.createTempFile(target.getParent(), ".part", null);
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target, e);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.aegis.cli;
+
+import dev.aegis.core.AgentRuntime;
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {"Says which sandbox runtimes this machine can run, and how to fix the others.", "",
+                "Example:", "  aegis doctor"})
+final class DoctorCommand implements java.util.concurrent.Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+        Path tmp = Files.createTempDirectory("aegis-doctor");
+        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(tmp));
+        int usable = 0;
+        for (AgentRuntime r : runtimes) {
+            System.out.printf("%-12s %-4s %s%n", r.name(), r.isApplicable() ? "ok" : "no", r.description());
+            if (r.isApplicable()) usable++;
+        }
+        Files.deleteIfExists(tmp);
+        return usable > 0 ? 0 : 1;
+    }
+}

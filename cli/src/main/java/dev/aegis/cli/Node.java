@@ -1,0 +1,101 @@
+package dev.aegis.cli;
+
+import dev.aegis.api.AgentApiServer;
+import dev.aegis.api.ApiConfig;
+import dev.aegis.api.ApiServer;
+import dev.aegis.core.AgentRuntime;
+import dev.aegis.core.ApiKeys;
+import dev.aegis.core.OperatorLimits;
+import dev.aegis.core.Orchestrator;
+import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.Sessions;
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+import dev.aegis.store.Database;
+import dev.aegis.store.FileAgentFiles;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One AEGIS node wired from real adapters: SQLite metadata in the data folder, bubblewrap sandboxes, the
+ * agent-API socket, and optionally the public HTTP API. The only place that knows every module.
+ */
+public final class Node implements AutoCloseable {
+    /**
+     * @param port public API port; 0 picks a free one; empty runs without the public API ({@code aegis run})
+     */
+    public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
+                         List<Path> deployRoots) {
+        public static Config embedded(Path dataDir) {
+            return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
+                    Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of());
+        }
+
+        public Config withApi(String host, int port, List<Path> deployRoots) {
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots);
+        }
+    }
+
+    private final Config config;
+    private final Database db;
+    private final AgentApiServer agentApi;
+    private final Orchestrator orchestrator;
+    private final ApiKeys keys;
+    private final Optional<ApiServer> api;
+    private final Optional<String> firstAdminKey;
+    private final int recovered;
+
+    public Node(Config config) {
+        this.config = config;
+        Path data = config.dataDir().toAbsolutePath();
+        Path agentLib = Bundled.extractAgentLib(data.resolve("lib/python"));
+        this.db = Database.sqlite(data.resolve("aegis.db"));
+        Sessions sessions = new Sessions();
+        this.agentApi = new AgentApiServer(sessions, data.resolve("run/agent.sock")).start();
+        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")));
+        FileAgentFiles files = new FileAgentFiles(data);
+        this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
+                SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000),
+                runtimes, db.agents(), db.tasks(), files, sessions, Clock.systemUTC());
+        this.recovered = orchestrator.recover();
+        this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
+        this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
+        this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files,
+                new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5))).start());
+    }
+
+    public Orchestrator orchestrator() {
+        return orchestrator;
+    }
+
+    public ApiKeys keys() {
+        return keys;
+    }
+
+    /** The admin key minted on this node's first start; empty on later starts (it is stored only hashed). */
+    public Optional<String> firstAdminKey() {
+        return firstAdminKey;
+    }
+
+    /** Tasks failed by crash recovery at start. */
+    public int recovered() {
+        return recovered;
+    }
+
+    public Path dataDir() {
+        return config.dataDir();
+    }
+
+    public String url() {
+        return "http://" + config.host() + ":" + api.orElseThrow().port();
+    }
+
+    @Override
+    public void close() {
+        api.ifPresent(ApiServer::close);
+        agentApi.close();
+        db.close();
+    }
+}

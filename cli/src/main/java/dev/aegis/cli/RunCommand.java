@@ -1,0 +1,55 @@
+package dev.aegis.cli;
+
+import dev.aegis.core.LogLine;
+import dev.aegis.core.Task;
+import dev.aegis.core.TaskEvents;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Runs one task of an agent folder in a fresh sandbox, here, without a server.", "",
+                "Logs stream to stderr as the agent writes them; the result JSON goes to stdout.",
+                "Exit code 0 when the task succeeded, 1 when it failed.", "",
+                "Example:", "  aegis run examples/summarizer --input '{\"text\": \"One. Two. Three.\", \"sentences\": 1}'",
+                "  aegis run ./my-agent --input @task.json"})
+final class RunCommand implements java.util.concurrent.Callable<Integer> {
+    @Parameters(index = "0", description = "agent folder holding agent.yaml")
+    Path agentDir;
+
+    @Option(names = "--input", description = "task input: JSON text, or @file (default {})")
+    String input;
+
+    @Option(names = "--data", description = "data folder (default $AEGIS_DATA, else ~/.aegis)")
+    Path data;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isDirectory(agentDir)) throw new IllegalArgumentException(agentDir + " is not a folder; give an agent folder holding agent.yaml");
+        String json = Inputs.json(input);
+        try (Node node = new Node(Node.Config.embedded(DataDir.resolve(data)))) {
+            var o = node.orchestrator();
+            var agent = o.deploy("local", agentDir.toAbsolutePath(), agentDir.resolve("agent.yaml").toString());
+            Task task = o.submit("local", agent.name(), json, new TaskEvents.Listener() {
+                @Override
+                public void line(LogLine line) {
+                    System.err.println("[" + agent.name() + "] " + line.line());
+                }
+
+                @Override
+                public void ended(Task task) {}
+            });
+            Task end = o.await("local", task.id(), agent.manifest().resources().timeout().plusSeconds(30));
+            if (end.result().isPresent()) {
+                System.out.println(end.result().get());
+                return 0;
+            }
+            System.err.println("aegis: task " + end.id() + " " + end.state().name().toLowerCase()
+                    + end.error().map(e -> ": " + e.code() + ": " + e.message()).orElse(""));
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.aegis.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Runs an AEGIS node: the HTTP API, the agent API socket and the sandboxes.", "",
+                "On first start it prints an admin API key once; keep it (only its hash is stored).", "",
+                "Example:", "  aegis server --port 7070", "  export AEGIS_API_KEY=aeg_live_...; aegis agents deploy examples/summarizer"})
+final class ServerCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--port", defaultValue = "7070", description = "TCP port of the HTTP API (default ${DEFAULT-VALUE}; 0 = any free port)")
+    int port;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--data", description = "data folder (default $AEGIS_DATA, else ~/.aegis)")
+    Path data;
+
+    @Option(names = "--deploy-root", description = "host folder admins may deploy agents from by path (repeatable)")
+    List<Path> deployRoots = new ArrayList<>();
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Path dir = DataDir.resolve(data);
+        Node node = new Node(Node.Config.embedded(dir).withApi(host, port, deployRoots));
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stop.countDown();
+        }));
+        System.out.println("aegis: data folder " + dir);
+        if (node.recovered() > 0)
+            System.out.println("aegis: " + node.recovered() + " task(s) interrupted by the last shutdown marked failed");
+        node.orchestrator().runtimes().values().forEach(r -> System.out.println("aegis: runtime " + r.name() + ": " + r.description()));
+        node.firstAdminKey().ifPresent(k -> System.out.println(
+                "aegis: admin API key (shown once, stored only hashed):\n  " + k));
+        System.out.println("aegis: listening on " + node.url() + " (Ctrl-C to stop)");
+        System.out.flush();
+        stop.await();
+        return 0;
+    }
+}
