@@ -1,0 +1,153 @@
+package dev.aegis.store;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.InstanceState;
+import dev.aegis.core.LogLine;
+import dev.aegis.core.Task;
+import dev.aegis.core.TaskState;
+import dev.aegis.core.TaskStore;
+import dev.aegis.core.Transition;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.SqlStatement;
+import org.jdbi.v3.core.statement.StatementException;
+
+/** {@link TaskStore} in tables {@code tasks}, {@code transitions} and {@code task_logs}. */
+final class SqlTaskStore implements TaskStore {
+    private static final List<String> UNFINISHED =
+            Arrays.stream(TaskState.values()).filter(s -> !s.isFinal()).map(Enum::name).toList();
+
+    private final Jdbi write;
+    private final Jdbi read;
+
+    SqlTaskStore(Jdbi write, Jdbi read) {
+        this.write = write;
+        this.read = read;
+    }
+
+    @Override
+    public void create(Task task) {
+        try {
+            write.useHandle(h -> bindTask(h.createUpdate("""
+                    INSERT INTO tasks (id, tenant, agent, input, state, result, error_code, error_message,
+                                       exit_code, created_at, started_at, finished_at)
+                    VALUES (:id, :tenant, :agent, :input, :state, :result, :errorCode, :errorMessage,
+                            :exitCode, :created, :started, :finished)"""), task).execute());
+        } catch (StatementException e) {
+            if (Columns.isDuplicateKey(e)) throw AegisException.conflict("task \"" + task.id() + "\" already exists");
+            throw e;
+        }
+    }
+
+    @Override
+    public void update(Task task) {
+        int rows = write.withHandle(h -> bindTask(h.createUpdate("""
+                UPDATE tasks SET tenant = :tenant, agent = :agent, input = :input, state = :state, result = :result,
+                    error_code = :errorCode, error_message = :errorMessage, exit_code = :exitCode,
+                    created_at = :created, started_at = :started, finished_at = :finished
+                WHERE id = :id"""), task).execute());
+        if (rows == 0) throw AegisException.notFound("task \"" + task.id() + "\" does not exist");
+    }
+
+    private static <S extends SqlStatement<S>> S bindTask(S s, Task t) {
+        return s.bind("id", t.id())
+                .bind("tenant", t.tenant())
+                .bind("agent", t.agent())
+                .bind("input", t.input())
+                .bind("state", t.state().name())
+                .bind("result", t.result().orElse(null))
+                .bind("errorCode", t.error().map(Task.TaskError::code).orElse(null))
+                .bind("errorMessage", t.error().map(Task.TaskError::message).orElse(null))
+                .bind("exitCode", t.exitCode().orElse(null))
+                .bind("created", Columns.nanos(t.createdAt()))
+                .bind("started", Columns.nanos(t.startedAt()))
+                .bind("finished", Columns.nanos(t.finishedAt()));
+    }
+
+    @Override
+    public Optional<Task> find(String id) {
+        return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE id = :id")
+                .bind("id", id).map((rs, ctx) -> task(rs)).findOne());
+    }
+
+    @Override
+    public List<Task> list(String tenant, int limit) {
+        if (limit < 0) throw new IllegalArgumentException("limit: " + limit + " must be 0 or more");
+        return read.withHandle(h -> h.createQuery("""
+                        SELECT * FROM tasks WHERE tenant = :tenant ORDER BY created_at DESC, id DESC LIMIT :limit""")
+                .bind("tenant", tenant).bind("limit", limit).map((rs, ctx) -> task(rs)).list());
+    }
+
+    @Override
+    public List<Task> unfinished() {
+        return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE state IN (<states>) ORDER BY created_at, id")
+                .bindList("states", UNFINISHED).map((rs, ctx) -> task(rs)).list());
+    }
+
+    private static Task task(ResultSet rs) throws SQLException {
+        String errorCode = rs.getString("error_code");
+        Optional<Task.TaskError> error = errorCode == null ? Optional.empty()
+                : Optional.of(new Task.TaskError(errorCode, rs.getString("error_message")));
+        return new Task(rs.getString("id"), rs.getString("tenant"), rs.getString("agent"), rs.getString("input"),
+                TaskState.valueOf(rs.getString("state")), Columns.optionalString(rs, "result"), error,
+                Columns.optionalInt(rs, "exit_code"), Columns.instant(rs, "created_at"),
+                Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"));
+    }
+
+    /** The step's seq is computed inside the INSERT, so the order of calls is the order kept. */
+    @Override
+    public void addTransition(Transition t) {
+        write.useHandle(h -> h.createUpdate("""
+                        INSERT INTO transitions (task_id, seq, instance_id, from_state, to_state, at, reason)
+                        SELECT :task, COALESCE(MAX(seq), 0) + 1, :instance, :from, :to, :at, :reason
+                        FROM transitions WHERE task_id = :task""")
+                .bind("task", t.taskId())
+                .bind("instance", t.instanceId())
+                .bind("from", t.from().map(Enum::name).orElse(null))
+                .bind("to", t.to().name())
+                .bind("at", Columns.nanos(t.at()))
+                .bind("reason", t.reason())
+                .execute());
+    }
+
+    @Override
+    public List<Transition> transitions(String taskId) {
+        return read.withHandle(h -> h.createQuery("SELECT * FROM transitions WHERE task_id = :task ORDER BY seq")
+                .bind("task", taskId)
+                .map((rs, ctx) -> new Transition(rs.getString("task_id"), rs.getString("instance_id"),
+                        Columns.optionalString(rs, "from_state").map(InstanceState::valueOf),
+                        InstanceState.valueOf(rs.getString("to_state")), Columns.instant(rs, "at"),
+                        rs.getString("reason")))
+                .list());
+    }
+
+    /** One transaction for the batch; a line already stored (same task and seq) is kept, so a retry is harmless. */
+    @Override
+    public void appendLogs(List<LogLine> lines) {
+        if (lines.isEmpty()) return;
+        write.useTransaction(h -> {
+            PreparedBatch batch = h.prepareBatch("""
+                    INSERT INTO task_logs (task_id, seq, at, line) VALUES (:task, :seq, :at, :line)
+                    ON CONFLICT (task_id, seq) DO NOTHING""");
+            for (LogLine l : lines)
+                batch.bind("task", l.taskId()).bind("seq", l.seq()).bind("at", Columns.nanos(l.at()))
+                        .bind("line", l.line()).add();
+            batch.execute();
+        });
+    }
+
+    @Override
+    public List<LogLine> logs(String taskId, long afterSeq) {
+        return read.withHandle(h -> h.createQuery(
+                        "SELECT * FROM task_logs WHERE task_id = :task AND seq > :after ORDER BY seq")
+                .bind("task", taskId).bind("after", afterSeq)
+                .map((rs, ctx) -> new LogLine(rs.getString("task_id"), rs.getLong("seq"), Columns.instant(rs, "at"),
+                        rs.getString("line")))
+                .list());
+    }
+}

@@ -1,0 +1,241 @@
+package dev.aegis.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.Agent;
+import dev.aegis.core.ApiKey;
+import dev.aegis.core.InstanceState;
+import dev.aegis.core.LogLine;
+import dev.aegis.core.ManifestParser;
+import dev.aegis.core.Task;
+import dev.aegis.core.TaskState;
+import dev.aegis.core.Transition;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What every database behind {@link Database} must do; each database adds a subclass that says how to open it. */
+abstract class StoreContract {
+    static final String ECHO_YAML = """
+            name: echo
+            version: 1.0.0
+            runtime: bubblewrap
+            entrypoint: ["sh", "-c", "cat"]
+            """;
+    // nanoseconds on purpose: the store must not round what the JDK clock gives
+    static final Instant T0 = Instant.parse("2026-11-25T10:00:00.123456789Z");
+
+    Database db;
+
+    /** Opens the same database each time it is called within one test. */
+    abstract Database open();
+
+    @BeforeEach
+    void openDatabase() {
+        db = open();
+    }
+
+    @AfterEach
+    void closeDatabase() {
+        db.close();
+    }
+
+    static Task queued(String id, String tenant, Instant at) {
+        return Task.queued(id, tenant, "echo", "{\"n\":1}", at);
+    }
+
+    @Test
+    void queuedTaskRoundTripsWithEmptyOptionals() {
+        Task t = queued("t1", "acme", T0);
+        db.tasks().create(t);
+        assertThat(db.tasks().find("t1")).contains(t);
+        assertThat(db.tasks().find("nope")).isEmpty();
+    }
+
+    @Test
+    void everyFieldRoundTrips() {
+        Task ok = queued("ok", "acme", T0).running(T0.plusNanos(1)).succeeded("{\"r\":\"é ✓\"}", 0, T0.plusSeconds(2));
+        Task bad = queued("bad", "acme", T0).running(T0.plusMillis(5))
+                .failed(TaskState.FAILED, new Task.TaskError("exit_code", "exited with 3"), Optional.of(3), T0.plusSeconds(1));
+        Task cancelled = queued("c", "acme", T0)
+                .failed(TaskState.CANCELLED, new Task.TaskError("cancelled", ""), Optional.empty(), T0.plusSeconds(1));
+        for (Task t : List.of(ok, bad, cancelled)) db.tasks().create(t);
+        assertThat(db.tasks().find("ok")).contains(ok);
+        assertThat(db.tasks().find("bad")).contains(bad);
+        assertThat(db.tasks().find("c")).contains(cancelled);
+    }
+
+    @Test
+    void updateReplacesTheRow() {
+        Task t = queued("t1", "acme", T0);
+        db.tasks().create(t);
+        Task running = t.running(T0.plusMillis(3));
+        db.tasks().update(running);
+        assertThat(db.tasks().find("t1")).contains(running);
+        Task done = running.succeeded("{}", 0, T0.plusMillis(9));
+        db.tasks().update(done);
+        assertThat(db.tasks().find("t1")).contains(done);
+    }
+
+    @Test
+    void unknownUpdateAndDuplicateCreateAreRefused() {
+        assertThatThrownBy(() -> db.tasks().update(queued("ghost", "acme", T0)))
+                .isInstanceOf(AegisException.class).hasMessageContaining("ghost")
+                .extracting(e -> ((AegisException) e).code()).isEqualTo("not_found");
+        db.tasks().create(queued("t1", "acme", T0));
+        assertThatThrownBy(() -> db.tasks().create(queued("t1", "acme", T0)))
+                .isInstanceOf(AegisException.class)
+                .extracting(e -> ((AegisException) e).code()).isEqualTo("conflict");
+    }
+
+    @Test
+    void listIsNewestFirstPerTenantWithLimit() {
+        for (int i = 0; i < 5; i++) db.tasks().create(queued("a" + i, "acme", T0.plusSeconds(i)));
+        db.tasks().create(queued("other", "globex", T0.plusSeconds(99)));
+        assertThat(db.tasks().list("acme", 3)).extracting(Task::id).containsExactly("a4", "a3", "a2");
+        assertThat(db.tasks().list("acme", 100)).hasSize(5);
+        assertThat(db.tasks().list("acme", 0)).isEmpty();
+        assertThat(db.tasks().list("nobody", 10)).isEmpty();
+    }
+
+    @Test
+    void unfinishedHoldsQueuedAndRunningOnly() {
+        Task q = queued("q", "acme", T0);
+        Task r = queued("r", "acme", T0.plusSeconds(1)).running(T0.plusSeconds(2));
+        Task s = queued("s", "acme", T0).running(T0).succeeded("{}", 0, T0.plusSeconds(1));
+        Task f = queued("f", "globex", T0).failed(TaskState.FAILED, new Task.TaskError("timeout", "30s"), Optional.empty(), T0);
+        for (Task t : List.of(q, r, s, f)) db.tasks().create(t);
+        assertThat(db.tasks().unfinished()).containsExactly(q, r);
+    }
+
+    @Test
+    void transitionsComeBackInTheOrderTheyHappened() {
+        db.tasks().create(queued("t1", "acme", T0));
+        db.tasks().create(queued("t2", "acme", T0));
+        // same timestamps on purpose: order is the order of calls, not of clocks
+        List<Transition> steps = List.of(
+                new Transition("t1", "", Optional.empty(), InstanceState.COLD, T0, "accepted"),
+                new Transition("t1", "i-1", Optional.of(InstanceState.COLD), InstanceState.WARM, T0, "booted"),
+                new Transition("t1", "i-1", Optional.of(InstanceState.WARM), InstanceState.HOT, T0, "task sent"),
+                new Transition("t1", "i-1", Optional.of(InstanceState.HOT), InstanceState.TERMINATED, T0.plusNanos(7), "exit 0"));
+        db.tasks().addTransition(new Transition("t2", "i-2", Optional.empty(), InstanceState.COLD, T0, "other task"));
+        steps.forEach(db.tasks()::addTransition);
+        assertThat(db.tasks().transitions("t1")).containsExactlyElementsOf(steps);
+        assertThat(db.tasks().transitions("t2")).hasSize(1);
+        assertThat(db.tasks().transitions("none")).isEmpty();
+    }
+
+    @Test
+    void logsAfterSeqInOrderAndRetriesAreHarmless() {
+        db.tasks().create(queued("t1", "acme", T0));
+        List<LogLine> lines = IntStream.rangeClosed(1, 10)
+                .mapToObj(i -> new LogLine("t1", i, T0.plusMillis(i), "line " + i + (i == 3 ? " \t\"quoted\" ü" : "")))
+                .toList();
+        db.tasks().appendLogs(lines.subList(0, 6));
+        db.tasks().appendLogs(lines.subList(4, 10)); // overlaps 5 and 6: a retried batch
+        db.tasks().appendLogs(List.of());
+        assertThat(db.tasks().logs("t1", 0)).containsExactlyElementsOf(lines);
+        assertThat(db.tasks().logs("t1", 7)).containsExactlyElementsOf(lines.subList(7, 10));
+        assertThat(db.tasks().logs("t1", 10)).isEmpty();
+    }
+
+    @Test
+    void keysRoundTripAndRevoke() {
+        assertThat(db.keys().isEmpty()).isTrue();
+        ApiKey k = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.empty());
+        db.keys().save(k);
+        assertThat(db.keys().isEmpty()).isFalse();
+        assertThat(db.keys().find("k1")).contains(k);
+        ApiKey revoked = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.of(T0.plusSeconds(60)));
+        db.keys().save(revoked);
+        assertThat(db.keys().find("k1")).contains(revoked);
+        assertThat(db.keys().find("k2")).isEmpty();
+    }
+
+    /** Needs {@link ManifestParser}: the store re-parses the YAML it kept. */
+    @Test
+    void agentsRoundTripAndReplace() {
+        Agent v1 = new Agent("acme", ManifestParser.parse(ECHO_YAML, "test"), ECHO_YAML,
+                Path.of("/data/agents/acme/echo/0123456789ab"), "0123456789ab" + "0".repeat(52), T0);
+        db.agents().save(v1);
+        assertThat(db.agents().find("acme", "echo")).contains(v1);
+        assertThat(db.agents().find("globex", "echo")).isEmpty();
+        String yaml2 = ECHO_YAML.replace("1.0.0", "1.1.0");
+        Agent v2 = new Agent("acme", ManifestParser.parse(yaml2, "test"), yaml2,
+                Path.of("/data/agents/acme/echo/ba9876543210"), "ba9876543210" + "f".repeat(52), T0.plusSeconds(5));
+        db.agents().save(v2);
+        assertThat(db.agents().find("acme", "echo")).contains(v2);
+        assertThat(db.agents().list("acme")).containsExactly(v2);
+        assertThat(db.agents().list("globex")).isEmpty();
+    }
+
+    @Test
+    void concurrentWritersLoseNothing() throws Exception {
+        int writers = 32, batches = 10, perBatch = 5;
+        List<Future<?>> done = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int w = 0; w < writers; w++) {
+                String id = "c" + w;
+                done.add(pool.submit(() -> {
+                    Task t = queued(id, "acme", Instant.now());
+                    db.tasks().create(t);
+                    db.tasks().addTransition(new Transition(id, "", Optional.empty(), InstanceState.COLD, Instant.now(), "accepted"));
+                    Task running = t.running(Instant.now());
+                    db.tasks().update(running);
+                    for (int b = 0; b < batches; b++) {
+                        int base = b * perBatch;
+                        db.tasks().appendLogs(IntStream.rangeClosed(base + 1, base + perBatch)
+                                .mapToObj(i -> new LogLine(id, i, Instant.now(), "out " + i)).toList());
+                        db.tasks().find(id).orElseThrow();
+                    }
+                    db.tasks().addTransition(new Transition(id, "i", Optional.of(InstanceState.COLD), InstanceState.FAILED, Instant.now(), "x"));
+                    db.tasks().update(running.succeeded("{}", 0, Instant.now()));
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) f.get(); // rethrows any SQLITE_BUSY or lost connection
+        }
+        assertThat(db.tasks().list("acme", 1000)).hasSize(writers).allMatch(t -> t.state() == TaskState.SUCCEEDED);
+        assertThat(db.tasks().unfinished()).isEmpty();
+        for (int w = 0; w < writers; w++) {
+            assertThat(db.tasks().logs("c" + w, 0)).extracting(LogLine::seq)
+                    .containsExactlyElementsOf(IntStream.rangeClosed(1, batches * perBatch).asLongStream().boxed().toList());
+            assertThat(db.tasks().transitions("c" + w)).extracting(Transition::to)
+                    .containsExactly(InstanceState.COLD, InstanceState.FAILED);
+        }
+    }
+
+    @Test
+    void dataSurvivesReopenAndMigrationsRunOnce() {
+        Task t = queued(UUID.randomUUID().toString(), "acme", T0).running(T0.plusSeconds(1));
+        db.tasks().create(t);
+        db.tasks().appendLogs(List.of(new LogLine(t.id(), 1, T0, "hello")));
+        db.keys().save(new ApiKey("k1", "acme", "admin", "s", "h", T0, Optional.empty()));
+        int migrations = migrationsApplied(db);
+        db.close();
+        db = open();
+        db.close();
+        db = open();
+        assertThat(db.tasks().find(t.id())).contains(t);
+        assertThat(db.tasks().logs(t.id(), 0)).extracting(LogLine::line).containsExactly("hello");
+        assertThat(db.keys().isEmpty()).isFalse();
+        assertThat(migrationsApplied(db)).isEqualTo(migrations).isPositive();
+    }
+
+    static int migrationsApplied(Database db) {
+        return db.reader().withHandle(h -> h.createQuery("SELECT COUNT(*) FROM flyway_schema_history WHERE success = true")
+                .mapTo(Integer.class).one());
+    }
+}
