@@ -99,9 +99,23 @@ final class SqlTaskStore implements TaskStore {
                 Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"));
     }
 
-    /** The step's seq is computed inside the INSERT, so the order of calls is the order kept. */
+    /**
+     * The step's seq is computed inside the INSERT, so the order of calls is the order kept. Two writers adding
+     * steps to one task at once may compute the same seq on PostgreSQL (SQLite has one writer); the loser retries.
+     */
     @Override
     public void addTransition(Transition t) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                insertTransition(t);
+                return;
+            } catch (StatementException e) {
+                if (attempt == 3 || !Columns.isDuplicateKey(e)) throw e;
+            }
+        }
+    }
+
+    private void insertTransition(Transition t) {
         write.useHandle(h -> h.createUpdate("""
                         INSERT INTO transitions (task_id, seq, instance_id, from_state, to_state, at, reason)
                         SELECT :task, COALESCE(MAX(seq), 0) + 1, :instance, :from, :to, :at, :reason

@@ -91,6 +91,24 @@ class FileAgentFilesTest {
     }
 
     @Test
+    void installCapsTheNumberOfFiles() throws IOException {
+        Path many = Files.createDirectories(tmp.resolve("many"));
+        for (int i = 0; i <= FileAgentFiles.CODE_MAX_ENTRIES; i++) Files.createFile(many.resolve("f" + i));
+        assertRefused(() -> files.install("acme", "many", many), "more than 10000 files and folders");
+        assertThat(Files.list(dataDir.resolve("agents/acme/many"))).isEmpty();
+    }
+
+    @Test
+    void aLinkedManifestIsRefusedAndDeleteStaysInTheDataFolder() throws IOException {
+        Path linked = Files.createDirectories(tmp.resolve("linked"));
+        Files.createSymbolicLink(linked.resolve("agent.yaml"), agent.resolve("agent.yaml"));
+        assertThatThrownBy(() -> files.readManifest(linked)).hasMessageContaining("not a regular file");
+        assertThatThrownBy(() -> files.delete(agent)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> files.delete(dataDir.resolve("agents/../../echo"))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(agent.resolve("agent.yaml")).exists();
+    }
+
+    @Test
     void aValidArchiveUnpacksAndInstallsLikeItsFolder() throws IOException {
         byte[] tgz = tarGz(t -> {
             dir(t, "./");
