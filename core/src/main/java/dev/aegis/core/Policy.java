@@ -1,49 +1,121 @@
 package dev.aegis.core;
 
-/** Deny-by-default decisions for one agent: what its manifest grants, within the operator's limits. */
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Deny-by-default decisions for one agent: what its manifest grants, within the operator's limits. Every
+ * {@link Decision.Deny} says what was asked and what the manifest grants, so an agent author can fix the
+ * manifest from the audit log alone. Decisions are pure functions of the manifest: no I/O happens here.
+ */
 public final class Policy {
     private final Manifest manifest;
     private final OperatorLimits limits;
+    private final List<SandboxPath> readable = new ArrayList<>();
+    private final List<SandboxPath> writable = new ArrayList<>();
 
+    /** @throws IllegalArgumentException if a filesystem grant is not an absolute path without {@code ..} */
     public Policy(Manifest manifest, OperatorLimits limits) {
-        this.manifest = manifest;
-        this.limits = limits;
+        this.manifest = Objects.requireNonNull(manifest, "manifest");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        Manifest.Filesystem fs = manifest.permissions().filesystem();
+        for (String p : fs.write()) writable.add(SandboxPath.parse(p));
+        readable.addAll(writable);  // a write grant implies read
+        for (String p : fs.read()) readable.add(SandboxPath.parse(p));
     }
 
     public Manifest manifest() {
         return manifest;
     }
 
-    /** Whether the manifest's resources fit under the operator's ceilings. */
+    /** Whether the manifest's resources fit under the operator's ceilings; the reason lists every one exceeded. */
     public Decision resources() {
-        throw new UnsupportedOperationException("TODO");
+        Manifest.Resources r = manifest.resources();
+        List<String> over = new ArrayList<>();
+        if (r.cpu() > limits.maxCpu()) over.add(over("cpu", fmt(r.cpu()), fmt(limits.maxCpu())));
+        if (r.memoryBytes() > limits.maxMemoryBytes())
+            over.add(over("memory", Quantities.formatBytes(r.memoryBytes()), Quantities.formatBytes(limits.maxMemoryBytes())));
+        if (r.pids() > limits.maxPids()) over.add(over("pids", r.pids(), limits.maxPids()));
+        if (r.diskBytes() > limits.maxDiskBytes())
+            over.add(over("disk", Quantities.formatBytes(r.diskBytes()), Quantities.formatBytes(limits.maxDiskBytes())));
+        if (r.timeout().compareTo(limits.maxTimeout()) > 0)
+            over.add(over("timeout", Quantities.formatDuration(r.timeout()), Quantities.formatDuration(limits.maxTimeout())));
+        return over.isEmpty() ? Decision.ALLOW : Decision.deny(String.join("; ", over));
     }
 
-    /** Reading an absolute sandbox path. */
+    /**
+     * Reading an absolute sandbox path. The check is lexical: {@code core} cannot see the filesystem, so callers
+     * must pass a path with symlinks already resolved ({@code Path.toRealPath()} on the host side, mapped back into
+     * the sandbox); otherwise a symlink inside a granted folder could point anywhere.
+     */
     public Decision read(String path) {
-        throw new UnsupportedOperationException("TODO");
+        return file("read", path, readable);
     }
 
-    /** Writing an absolute sandbox path. */
+    /** Writing an absolute sandbox path; the same symlink rule as {@link #read(String)} applies. */
     public Decision write(String path) {
-        throw new UnsupportedOperationException("TODO");
+        return file("write", path, writable);
     }
 
-    /** Calling tool {@code server.tool}. */
+    /** Calling tool {@code server.tool}: listed exactly, or covered by {@code server.*}. */
     public Decision tool(String name) {
-        throw new UnsupportedOperationException("TODO");
+        List<String> tools = manifest.permissions().tools();
+        int dot = name.indexOf('.');
+        boolean ok = dot > 0 && dot < name.length() - 1 && !name.contains("*")
+                && (tools.contains(name) || tools.contains(name.substring(0, dot) + ".*"));
+        return ok ? Decision.ALLOW : Decision.deny("tool " + quote(name) + " denied; the manifest grants " + list("tools", tools));
     }
 
     public Decision memory(Manifest.MemoryAccess needed) {
-        throw new UnsupportedOperationException("TODO");
+        Manifest.MemoryAccess granted = manifest.permissions().memory();
+        return granted.allows(needed) ? Decision.ALLOW
+                : Decision.deny("memory " + needed.yaml() + " denied; the manifest grants memory: " + granted.yaml());
     }
 
+    /** Taking lock {@code name}: listed exactly, or under a {@code prefix/*} grant (any depth, not prefix itself). */
     public Decision lock(String name) {
-        throw new UnsupportedOperationException("TODO");
+        List<String> locks = manifest.permissions().locks();
+        boolean wellFormed = !name.isEmpty() && !name.contains("*") && !name.startsWith("/") && !name.endsWith("/")
+                && !name.contains("//");
+        boolean ok = wellFormed && locks.stream().anyMatch(grant -> grant.endsWith("/*")
+                ? name.startsWith(grant.substring(0, grant.length() - 1))
+                : grant.equals(name));
+        return ok ? Decision.ALLOW : Decision.deny("lock " + quote(name) + " denied; the manifest grants " + list("locks", locks));
     }
 
     /** Opening a connection to {@code host:port}. */
     public Decision egress(String host, int port) {
-        throw new UnsupportedOperationException("TODO");
+        // The egress proxy is a later step; until then no sandbox has a network device, so granting would lie.
+        return Decision.deny("network egress is not available yet: sandboxes have no network");
+    }
+
+    private Decision file(String verb, String raw, List<SandboxPath> grants) {
+        SandboxPath path;
+        try {
+            path = SandboxPath.parse(raw);
+        } catch (IllegalArgumentException e) {
+            return Decision.deny(verb + " " + quote(raw) + " denied: the path " + e.getMessage()
+                    + "; pass an absolute, resolved path");
+        }
+        for (SandboxPath grant : grants) if (path.isUnder(grant)) return Decision.ALLOW;
+        return Decision.deny(verb + " " + quote(path.toString()) + " denied; the manifest grants "
+                + list("filesystem " + verb, grants.stream().map(SandboxPath::toString).toList()));
+    }
+
+    private static String list(String what, List<String> granted) {
+        return granted.isEmpty() ? "no " + what : what + " " + String.join(", ", granted);
+    }
+
+    private static String over(String field, Object asked, Object ceiling) {
+        return "resources." + field + ": asks " + asked + ", above the operator ceiling of " + ceiling;
+    }
+
+    private static String fmt(double cores) {
+        return cores == Math.rint(cores) ? Long.toString((long) cores) : Double.toString(cores);
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\0", "\\0") + "\"";
     }
 }

@@ -1,0 +1,79 @@
+package dev.aegis.core;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * One {@code permissions.network.egress} entry: a host pattern and a port. The host is an exact DNS name,
+ * a {@code *.domain} wildcard (any name below the domain, not the domain itself), an IPv4 address or CIDR, or
+ * a bracketed IPv6 address or CIDR. Parsed here so that a bad entry fails at deploy, not at first use.
+ */
+public record EgressRule(String host, int port) {
+    static final String HOST_HINT = "use a name (api.example.com), a wildcard (*.example.com), an IP or a CIDR";
+    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern IPV4 = Pattern.compile("[0-9.]+(/[0-9]+)?");
+    private static final Pattern IPV6 = Pattern.compile("\\[([0-9a-f:]+)(/[0-9]+)?]");
+
+    public EgressRule {
+        host = host.toLowerCase(Locale.ROOT);
+        String problem = hostProblem(host);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("port " + port + " is out of range; use 1-65535");
+    }
+
+    /** @throws IllegalArgumentException saying what is wrong with {@code entry} and what is allowed */
+    public static EgressRule parse(String entry) {
+        int colon = entry.lastIndexOf(':');
+        if (colon <= 0 || entry.endsWith("]"))
+            throw new IllegalArgumentException("\"" + entry + "\" is not host:port; use e.g. api.openai.com:443");
+        String port = entry.substring(colon + 1);
+        if (!port.matches("[0-9]{1,5}"))
+            throw new IllegalArgumentException("\"" + port + "\" is not a port; use 1-65535");
+        return new EgressRule(entry.substring(0, colon), Integer.parseInt(port));
+    }
+
+    private static String hostProblem(String host) {
+        String bad = "\"" + host + "\" is not a host; " + HOST_HINT;
+        if (IPV4.matcher(host).matches()) return ipv4(host) ? null : bad;
+        var v6 = IPV6.matcher(host);
+        if (v6.matches()) return ipv6(v6.group(1)) && prefix(v6.group(2), 128) ? null : bad;
+        boolean wildcard = host.startsWith("*.");
+        String[] labels = (wildcard ? host.substring(2) : host).split("\\.", -1);
+        for (String label : labels) if (!LABEL.matcher(label).matches()) return bad;
+        if (host.length() > 253) return bad;
+        // "*.com" would open a whole top-level domain; a wildcard must name a registrable domain at least.
+        if (wildcard && labels.length < 2) return "\"" + host + "\" is too broad; a wildcard needs a domain, e.g. *.example.com";
+        return null;
+    }
+
+    private static boolean ipv4(String host) {
+        int slash = host.indexOf('/');
+        String[] octets = (slash < 0 ? host : host.substring(0, slash)).split("\\.", -1);
+        if (octets.length != 4) return false;
+        for (String o : octets) if (o.isEmpty() || o.length() > 3 || Integer.parseInt(o) > 255) return false;
+        return prefix(slash < 0 ? null : host.substring(slash), 32);
+    }
+
+    private static boolean ipv6(String address) {
+        int compressions = address.split("::", -1).length - 1;
+        if (compressions > 1) return false;
+        String[] groups = address.replace("::", ":").split(":");
+        int filled = 0;
+        for (String g : groups) {
+            if (g.length() > 4) return false;
+            if (!g.isEmpty()) filled++;
+        }
+        return compressions == 1 ? filled < 8 : filled == 8 && groups.length == 8;
+    }
+
+    private static boolean prefix(String slashBits, int max) {
+        if (slashBits == null) return true;
+        String bits = slashBits.substring(1);
+        return !bits.isEmpty() && bits.length() <= 3 && Integer.parseInt(bits) <= max;
+    }
+
+    @Override
+    public String toString() {
+        return host + ":" + port;
+    }
+}
