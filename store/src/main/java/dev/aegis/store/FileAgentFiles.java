@@ -127,6 +127,34 @@ public final class FileAgentFiles implements AgentFiles {
         }
     }
 
+    /**
+     * Removes what a crash mid-upload or mid-install left behind: every staging folder and every unfinished
+     * {@code .install-*} folder. Call at start, before serving.
+     *
+     * @return how many folders were removed
+     */
+    public int sweep() {
+        int removed = 0;
+        try {
+            if (Files.isDirectory(stagingDir)) try (var s = Files.list(stagingDir)) {
+                for (Path p : s.toList()) {
+                    CodeTree.delete(p);
+                    removed++;
+                }
+            }
+            if (Files.isDirectory(agentsDir)) try (var s = Files.find(agentsDir, 3, (p, a) -> a.isDirectory()
+                    && p.getFileName().toString().startsWith(".install-"))) {
+                for (Path p : s.toList()) {
+                    CodeTree.delete(p);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("sweeping leftovers under " + dataDir, e);
+        }
+        return removed;
+    }
+
     /** Only folders of this data folder can be deleted: a wrong path must not wipe anything else. */
     @Override
     public void delete(Path folder) {

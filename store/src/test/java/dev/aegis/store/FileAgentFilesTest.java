@@ -42,6 +42,19 @@ class FileAgentFilesTest {
     }
 
     @Test
+    void sweepRemovesWhatACrashLeftButKeepsInstalledCode() throws IOException {
+        Installed kept = files.install("acme", "echo", agent);
+        Path upload = Files.createDirectories(dataDir.resolve("staging/upload-123/sub"));
+        Path half = Files.createDirectories(dataDir.resolve("agents/acme/echo/.install-999"));
+        Files.writeString(half.resolve("agent.yaml"), "half");
+        assertThat(files.sweep()).isEqualTo(2);
+        assertThat(upload.getParent()).doesNotExist();
+        assertThat(half).doesNotExist();
+        assertThat(kept.dir().resolve("agent.yaml")).exists();
+        assertThat(files.sweep()).isZero();
+    }
+
+    @Test
     void readsTheManifestAndSaysWhenItIsMissingOrTooBig() throws IOException {
         assertThat(files.readManifest(agent)).isEqualTo(StoreContract.ECHO_YAML);
         Path bare = Files.createDirectories(tmp.resolve("bare"));
