@@ -1,0 +1,101 @@
+package dev.aegis.runtime.bubblewrap;
+
+import dev.aegis.core.Manifest.Resources;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * cgroup v1: one hierarchy per controller ({@code /sys/fs/cgroup/memory/<parent>/<name>}, pids, cpu) plus the
+ * freezer when mounted, which lets a kill stop a fork bomb first instead of racing it.
+ */
+final class CgroupV1 implements Cgroup {
+    static final long CPU_PERIOD_US = 100_000;
+    private final List<Path> parents = new ArrayList<>();
+    private final Path memory, pids, cpu;
+    private final Path freezer; // null when the freezer controller is not mounted
+
+    CgroupV1(Path root, String parent) {
+        memory = root.resolve("memory").resolve(parent);
+        pids = root.resolve("pids").resolve(parent);
+        cpu = root.resolve("cpu").resolve(parent);
+        freezer = Files.isDirectory(root.resolve("freezer")) ? root.resolve("freezer").resolve(parent) : null;
+        parents.addAll(List.of(memory, pids, cpu));
+        if (freezer != null) parents.add(freezer);
+    }
+
+    @Override
+    public String version() {
+        return "cgroup v1";
+    }
+
+    @Override
+    public void prepare() {
+        parents.forEach(Cgroup::mkdir);
+    }
+
+    @Override
+    public List<Path> create(String name, Resources limits) {
+        prepare();
+        parents.forEach(p -> Cgroup.mkdir(p.resolve(name)));
+        Path mem = memory.resolve(name);
+        Cgroup.write(mem.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        // memsw caps memory+swap; without it a sandbox could swap past its limit. Absent when swap accounting is off.
+        if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes")))
+            Cgroup.write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
+        Cgroup.write(pids.resolve(name).resolve("pids.max"), Integer.toString(limits.pids()));
+        Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
+        long quota = Math.max(1000, Math.round(limits.cpu() * CPU_PERIOD_US));
+        Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_quota_us"), Long.toString(quota));
+        return procs(name);
+    }
+
+    @Override
+    public long oomKills(String name) {
+        return Cgroup.field(Cgroup.read(memory.resolve(name).resolve("memory.oom_control")), "oom_kill");
+    }
+
+    @Override
+    public void kill(String name) {
+        List<Path> procs = procs(name);
+        if (freezer != null && Files.isDirectory(freezer.resolve(name))) {
+            // Frozen tasks cannot fork or exit, so one pass kills all of them and no pid gets recycled meanwhile.
+            Path state = freezer.resolve(name).resolve("freezer.state");
+            Cgroup.write(state, "FROZEN");
+            for (int i = 0; i < 200 && !Cgroup.read(state).strip().equals("FROZEN"); i++) Cgroup.sleep(1);
+            Set<Long> all = new TreeSet<>();
+            for (Path p : procs) all.addAll(Cgroup.pids(p));
+            Cgroup.killAll(all);
+            Cgroup.write(state, "THAWED");
+        }
+        Cgroup.killUntilEmpty(procs);
+    }
+
+    @Override
+    public void remove(String name) {
+        if (parents.stream().noneMatch(p -> Files.isDirectory(p.resolve(name)))) return;
+        kill(name);
+        parents.forEach(p -> Cgroup.rmdir(p.resolve(name)));
+    }
+
+    @Override
+    public Set<String> children() {
+        Set<String> names = new TreeSet<>();
+        parents.forEach(p -> names.addAll(Cgroup.childNames(p)));
+        return names;
+    }
+
+    @Override
+    public void removeParent() {
+        for (Path p : parents) if (Cgroup.childNames(p).isEmpty()) Cgroup.rmdir(p);
+    }
+
+    private List<Path> procs(String name) {
+        return parents.stream().filter(p -> Files.isDirectory(p.resolve(name)))
+                .map(p -> p.resolve(name).resolve("cgroup.procs")).toList();
+    }
+}

@@ -1,0 +1,243 @@
+package dev.aegis.runtime.bubblewrap;
+
+import dev.aegis.core.InstanceState;
+import dev.aegis.core.LogSink;
+import dev.aegis.core.Outcome;
+import dev.aegis.core.RuntimeFailure;
+import dev.aegis.core.SandboxSpec;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One running sandbox: the bwrap process, its cgroup and its folder. {@link #destroy()} releases all three and is
+ * safe to call from {@code execute}, {@code terminate} and a failed spawn, in any order, any number of times.
+ */
+final class Sandbox {
+    private static final long SPAWN_TIMEOUT_MS = 10_000;
+    private final SandboxSpec spec;
+    private final String name;
+    private final InstanceFolder folder;
+    private final Cgroup cgroup;
+    private final Process process;
+    private volatile InstanceState state = InstanceState.WARM;
+    private volatile boolean terminated;
+    private boolean destroyed; // guarded by this
+
+    private Sandbox(SandboxSpec spec, InstanceFolder folder, Cgroup cgroup, Process process) {
+        this.spec = spec;
+        this.name = spec.id().value();
+        this.folder = folder;
+        this.cgroup = cgroup;
+        this.process = process;
+    }
+
+    /** Builds folder, cgroup and process, and returns once the agent waits for its task; on failure leaves nothing. */
+    static Sandbox start(SandboxSpec spec, Path bwrap, Cgroup cgroup, Path stateDir, Optional<byte[]> seccomp) {
+        InstanceFolder folder = InstanceFolder.create(stateDir, spec.id(), seccomp);
+        Sandbox sandbox = null;
+        try {
+            List<Path> procs = cgroup.create(spec.id().value(), spec.manifest().resources());
+            ProcessBuilder pb = new ProcessBuilder(BwrapCommand.argv(bwrap, spec, folder, procs, seccomp.isPresent()));
+            pb.directory(folder.dir().toFile());
+            pb.environment().clear();
+            pb.environment().putAll(BwrapCommand.environment(spec));
+            sandbox = new Sandbox(spec, folder, cgroup, Launcher.start(pb));
+            sandbox.awaitReady();
+            return sandbox;
+        } catch (RuntimeException | IOException e) {
+            try {
+                if (sandbox != null) sandbox.destroy();
+                else {
+                    cgroup.remove(spec.id().value());
+                    folder.delete();
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            if (e instanceof RuntimeFailure f) throw f;
+            throw new RuntimeFailure("cannot start sandbox " + spec.id() + ": " + e, e);
+        }
+    }
+
+    InstanceState state() {
+        return state;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    Outcome execute(String taskJson, LogSink logs) {
+        synchronized (this) {
+            if (state != InstanceState.WARM)
+                throw new RuntimeFailure("instance " + name + " is " + state + ": an instance runs exactly one task");
+            state = InstanceState.HOT;
+        }
+        Duration timeout = spec.manifest().resources().timeout();
+        try {
+            folder.writeTask(taskJson);
+            OutputCapture out = new OutputCapture(process.getInputStream(), spec.limits().maxResultBytes(), this::kill);
+            LogPump err = new LogPump(process.getErrorStream(), spec.limits().maxLogBytes(), logs);
+            // Written from its own thread: an agent that never reads stdin must not block us on a full pipe.
+            Thread.ofVirtual().name("aegis-stdin").start(() -> feed(taskJson));
+            boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            kill(); // done or out of time: nothing in the cgroup may outlive this point (e.g. a double-forked child)
+            int code = process.waitFor();
+            // Every writer is dead, so both pipes reach EOF now; the bound only guards against the unforeseen.
+            boolean drained = out.await(5_000);
+            drained &= err.await(5_000);
+            if (!drained) closeStreams();
+            synchronized (this) {
+                if (terminated) return end(new Outcome.Killed("terminated"));
+                if (!exited) return end(new Outcome.TimedOut(timeout));
+                if (code == 128 + 9 && cgroup.oomKills(name) > 0)
+                    return end(new Outcome.Killed("out of memory: limit " + size(spec.manifest().resources().memoryBytes())));
+                String output = out.text();
+                boolean truncated = out.truncated();
+                if (output.isBlank() && !truncated) {
+                    InstanceFolder.Capped result = folder.readResult(spec.limits().maxResultBytes());
+                    output = result.text();
+                    truncated = result.truncated();
+                }
+                return end(new Outcome.Exited(code, output, truncated));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            destroy();
+            return new Outcome.Killed("interrupted: the orchestrator is shutting down");
+        } catch (IOException e) {
+            destroy();
+            throw new RuntimeFailure("instance " + name + ": " + e, e);
+        }
+    }
+
+    /** A running execute() returns Killed("terminated"). */
+    void terminate() {
+        terminated = true;
+        destroy();
+    }
+
+    /** SIGKILLs the whole tree: bwrap (its death kills the pid namespace), then whatever is left in the cgroup. */
+    synchronized void kill() {
+        if (!destroyed) killTree();
+    }
+
+    synchronized void destroy() {
+        if (destroyed) return;
+        if (!state.isFinal()) state = terminated ? InstanceState.TERMINATED : InstanceState.FAILED;
+        release();
+    }
+
+    /** Ends execute(): a process that ended by itself is TERMINATED, one the runtime had to kill is FAILED. */
+    private Outcome end(Outcome outcome) {
+        state = switch (outcome) {
+            case Outcome.Exited e when !e.outputTruncated() -> InstanceState.TERMINATED;
+            case Outcome.Killed k when terminated -> InstanceState.TERMINATED;
+            default -> InstanceState.FAILED;
+        };
+        if (!destroyed) release();
+        return outcome;
+    }
+
+    private void release() {
+        destroyed = true;
+        try {
+            killTree();
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeStreams();
+            try {
+                cgroup.remove(name);
+            } finally {
+                folder.delete();
+            }
+        }
+    }
+
+    private void killTree() {
+        // Through the handle: Process.destroyForcibly() also closes our ends of stdout/stderr, which would drop
+        // output the agent wrote just before it exited and our readers have not drained yet.
+        process.toHandle().destroyForcibly();
+        cgroup.kill(name);
+    }
+
+    private void awaitReady() throws IOException {
+        InputStream in = process.getInputStream();
+        String line;
+        try {
+            line = CompletableFuture.supplyAsync(() -> readLine(in), r -> Thread.ofVirtual().start(r))
+                    .get(SPAWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new RuntimeFailure("sandbox " + name + " did not start within " + SPAWN_TIMEOUT_MS + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeFailure("interrupted while starting sandbox " + name, e);
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
+        }
+        if (line.equals(BwrapCommand.READY)) return;
+        // No marker: the wrapper or bwrap failed and is exiting with its reason on stderr.
+        byte[] why = process.getErrorStream().readNBytes(4096);
+        int code = waitBriefly();
+        throw new RuntimeFailure(Diagnosis.of(code, new String(why, StandardCharsets.UTF_8).strip()));
+    }
+
+    private int waitBriefly() {
+        try {
+            return process.waitFor(2, TimeUnit.SECONDS) ? process.exitValue() : -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Reads one line byte by byte, so nothing printed after it is consumed here. */
+    private static String readLine(InputStream in) {
+        StringBuilder line = new StringBuilder();
+        try {
+            for (int c; line.length() < 256 && (c = in.read()) != -1 && c != '\n'; ) line.append((char) c);
+        } catch (IOException e) {
+            // treated as "not ready" by the caller
+        }
+        return line.toString();
+    }
+
+    private void feed(String taskJson) {
+        try (OutputStream stdin = process.getOutputStream()) {
+            stdin.write(("go\n" + taskJson).getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // the agent exited or closed stdin: its outcome tells the story
+        }
+    }
+
+    private void closeStreams() {
+        for (Closeable s : List.of(process.getInputStream(), process.getErrorStream(), process.getOutputStream())) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // a stream of a dead process: nothing left to do
+            }
+        }
+    }
+
+    static String size(long bytes) {
+        if (bytes % (1L << 30) == 0) return (bytes >> 30) + "Gi";
+        if (bytes % (1L << 20) == 0) return (bytes >> 20) + "Mi";
+        if (bytes % (1L << 10) == 0) return (bytes >> 10) + "Ki";
+        return bytes + "B";
+    }
+}
