@@ -96,7 +96,7 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
             if (left.isEmpty()) return;
             if (System.nanoTime() > deadline) throw new RuntimeFailure("cannot empty cgroup " + procs.getFirst().getParent() + ": pids " + left + " survive SIGKILL");
             killAll(left);
-            sleep(5);
+            sleep(1);
         }
     }
 
@@ -107,8 +107,8 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
                 Files.deleteIfExists(dir);
                 return;
             } catch (IOException e) {
-                if (attempt >= 200) throw new RuntimeFailure("cannot remove cgroup " + dir + ": " + e, e);
-                sleep(10);
+                if (attempt >= 1000) throw new RuntimeFailure("cannot remove cgroup " + dir + ": " + e, e);
+                sleep(2);
             }
         }
     }

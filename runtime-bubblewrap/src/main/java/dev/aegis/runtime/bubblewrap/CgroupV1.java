@@ -62,6 +62,7 @@ final class CgroupV1 implements Cgroup {
     @Override
     public void kill(String name) {
         List<Path> procs = procs(name);
+        if (procs.stream().allMatch(p -> Cgroup.pids(p).isEmpty())) return; // the usual case after a clean exit
         if (freezer != null && Files.isDirectory(freezer.resolve(name))) {
             // Frozen tasks cannot fork or exit, so one pass kills all of them and no pid gets recycled meanwhile.
             Path state = freezer.resolve(name).resolve("freezer.state");

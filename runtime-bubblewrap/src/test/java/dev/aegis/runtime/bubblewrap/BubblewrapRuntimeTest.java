@@ -164,6 +164,55 @@ class BubblewrapRuntimeTest {
     }
 
     @Test
+    void appliesTheManifestLimitsToItsCgroups() throws Exception {
+        var r = new dev.aegis.core.Manifest.Resources(0.5, 96L << 20, 40, 8L << 20, java.time.Duration.ofSeconds(5));
+        InstanceId id = f.runtime.spawn(f.spec(r, "cat"));
+        var cg = java.nio.file.Path.of("/sys/fs/cgroup");
+        String parent = BubblewrapRuntime.cgroupParent(f.stateDir);
+        java.util.function.Function<String, String> read = p -> {
+            try {
+                return Files.readString(cg.resolve(p.replace("$", parent + "/" + id.value()))).strip();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        assertThat(read.apply("memory/$/memory.limit_in_bytes")).isEqualTo(Long.toString(96L << 20));
+        assertThat(read.apply("memory/$/memory.memsw.limit_in_bytes")).isEqualTo(Long.toString(96L << 20));
+        assertThat(read.apply("pids/$/pids.max")).isEqualTo("40");
+        assertThat(read.apply("cpu/$/cpu.cfs_quota_us")).isEqualTo("50000");
+        long bwrap = f.runtime.pid(id).orElseThrow();
+        for (String c : List.of("memory", "pids", "cpu", "freezer"))
+            assertThat(read.apply(c + "/$/cgroup.procs")).as(c).contains(Long.toString(bwrap));
+        f.runtime.terminate(id);
+        f.assertNothingLeft(id);
+    }
+
+    @Test
+    void reportsLatency() throws Exception {
+        int n = 20;
+        long rt = 0, raw = 0;
+        for (int i = 0; i < n + 3; i++) {
+            long t0 = System.nanoTime();
+            var run = f.run(f.spec(Fixture.SMALL, "/bin/sh", "-c", "echo {}"), "{}");
+            long t1 = System.nanoTime();
+            Process p = new ProcessBuilder("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+                    "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                    "--proc", "/proc", "--dev", "/dev", "/bin/sh", "-c", "echo {}").start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            long t2 = System.nanoTime();
+            assertThat(run.output()).isEqualTo(out).isEqualTo("{}\n");
+            if (i >= 3) { // warm-up
+                rt += t1 - t0;
+                raw += t2 - t1;
+            }
+        }
+        System.out.printf("LATENCY spawn+execute+terminate of sh -c 'echo {}': %.1f ms; raw bwrap: %.1f ms; ratio %.1fx%n",
+                rt / n / 1e6, raw / n / 1e6, (double) rt / raw);
+        assertThat(rt / n).isLessThan(500_000_000L);
+    }
+
+    @Test
     void spawnsManyAtOnce() {
         var runs = java.util.stream.IntStream.range(0, 8).mapToObj(i -> CompletableFuture.supplyAsync(
                 () -> f.run(f.spec(Fixture.SMALL, "cat"), "{\"n\":" + i + "}"))).toList();

@@ -34,12 +34,18 @@ final class Fixture implements AutoCloseable {
     private final ServerSocketChannel server;
 
     Fixture() throws IOException {
-        root = Files.createTempDirectory("aegis-bwrap-test");
+        this(Files.createTempDirectory("aegis-bwrap-test"));
+    }
+
+    /** On an existing folder: a second process (see CrashTest) can build the same layout. */
+    Fixture(Path root) throws IOException {
+        this.root = root;
         stateDir = root.resolve("state");
         agentDir = Files.createDirectories(root.resolve("agent"));
         agentLib = Files.createDirectories(root.resolve("lib"));
         Files.writeString(agentDir.resolve("hello.txt"), "hello from /agent\n");
         socket = root.resolve("agent.sock");
+        Files.deleteIfExists(socket);
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
         runtime = new BubblewrapRuntime(stateDir);
     }
@@ -94,6 +100,11 @@ final class Fixture implements AutoCloseable {
             assertThat(Path.of("/sys/fs/cgroup", c, parent, id.value())).as("cgroup").doesNotExist();
         assertThat(stateDir.resolve(id.value())).as("instance folder").doesNotExist();
         assertThat(processesMentioning(id.value())).as("processes").isEmpty();
+        try {
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("host mounts").doesNotContain(id.value());
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
     }
 
     static List<String> processesMentioning(String text) {
@@ -116,9 +127,11 @@ final class Fixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        assertThat(runtime.reclaim()).as("instances a test forgot").isZero(); // also removes the cgroup parent
-        assertThat(Path.of("/sys/fs/cgroup/memory", BubblewrapRuntime.cgroupParent(stateDir))).doesNotExist();
+        // A fresh runtime, as after a restart: it reclaims even instances a failed test left in this one's map.
+        int forgotten = new BubblewrapRuntime(stateDir).reclaim();
         server.close();
         InstanceFolder.delete(root);
+        assertThat(forgotten).as("instances a test left behind").isZero();
+        assertThat(Path.of("/sys/fs/cgroup/memory", BubblewrapRuntime.cgroupParent(stateDir))).as("cgroup parent").doesNotExist();
     }
 }
