@@ -51,11 +51,12 @@ public final class Node implements AutoCloseable {
         this.config = config;
         Path data = config.dataDir().toAbsolutePath();
         Path agentLib = Bundled.extractAgentLib(data.resolve("lib/python"));
-        this.db = Database.sqlite(data.resolve("aegis.db"));
+        this.db = Database.inDataDir(data);
         Sessions sessions = new Sessions();
         this.agentApi = new AgentApiServer(sessions, data.resolve("run/agent.sock")).start();
         List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")));
         FileAgentFiles files = new FileAgentFiles(data);
+        files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000),
                 runtimes, db.agents(), db.tasks(), files, sessions, Clock.systemUTC());

@@ -1,0 +1,71 @@
+package dev.aegis.bench;
+
+import dev.aegis.core.InstanceId;
+import dev.aegis.core.Manifest;
+import dev.aegis.core.Outcome;
+import dev.aegis.core.SandboxSpec;
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Sandbox start: AEGIS {@code spawn}+{@code execute}+{@code terminate} of a trivial agent vs the same sandbox as a raw
+ * bwrap command line, interleaved run by run so both see the same machine state. Prints p50/p99 and the ratio.
+ */
+public final class StartBench {
+    public static void main(String[] args) throws Exception {
+        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        Path tmp = Files.createTempDirectory("aegis-bench-start");
+        Path agentDir = Files.createDirectories(tmp.resolve("agent"));
+        Path lib = Files.createDirectories(tmp.resolve("lib"));
+        Path runDir = Files.createDirectories(tmp.resolve("raw-run"));
+        Files.writeString(runDir.resolve("task.json"), "{}");
+        Path socket = tmp.resolve("agent.sock");
+        List<String> command = List.of("sh", "-c", "cat >/dev/null; echo '{}'");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            BubblewrapRuntime runtime = new BubblewrapRuntime(tmp.resolve("state"));
+            Manifest manifest = new Manifest("bench", "1.0.0", "bubblewrap", command, Optional.empty(),
+                    Manifest.Resources.DEFAULT, Manifest.Permissions.NONE, List.of(), Manifest.Pool.DEFAULT);
+            List<String> raw = RawBwrap.argv(agentDir, runDir, socket, lib, command);
+            System.out.println("runtime: " + runtime.description());
+            System.out.println("warming up (20 runs each)...");
+            for (int i = 0; i < 20; i++) {
+                RawBwrap.run(raw, "{}");
+                aegis(runtime, manifest, agentDir, socket, lib, i);
+            }
+            double[] rawMs = new double[runs], aegisMs = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long t0 = System.nanoTime();
+                RawBwrap.run(raw, "{}");
+                rawMs[i] = (System.nanoTime() - t0) / 1e6;
+                t0 = System.nanoTime();
+                aegis(runtime, manifest, agentDir, socket, lib, 1000 + i);
+                aegisMs[i] = (System.nanoTime() - t0) / 1e6;
+                if ((i + 1) % 50 == 0) System.out.println("  " + (i + 1) + "/" + runs);
+            }
+            Stats r = Stats.of(rawMs), a = Stats.of(aegisMs);
+            System.out.println(r.row("raw bwrap (same binds)"));
+            System.out.println(a.row("AEGIS spawn+execute+terminate"));
+            System.out.printf("ratio AEGIS/raw: p50 %.2fx  p99 %.2fx  (target p50 <= 1.5x)%n", a.p50() / r.p50(), a.p99() / r.p99());
+        }
+    }
+
+    private static void aegis(BubblewrapRuntime runtime, Manifest m, Path agentDir, Path socket, Path lib, int i) {
+        InstanceId id = new InstanceId("b-" + i);
+        runtime.spawn(new SandboxSpec(id, m, agentDir, socket, lib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT));
+        try {
+            Outcome o = runtime.execute(id, "{}", line -> { });
+            if (!(o instanceof Outcome.Exited(int code, String out, boolean t)) || code != 0 || !out.strip().equals("{}"))
+                throw new IllegalStateException("unexpected outcome " + o);
+        } finally {
+            runtime.terminate(id);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.aegis.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** What a node may have left on the host: sandbox and staging folders, cgroups, mounts, bwrap processes. */
+final class Leftovers {
+    private Leftovers() {}
+
+    static List<String> of(Path dataDir) throws Exception {
+        List<String> found = new ArrayList<>();
+        Path state = dataDir.resolve("run/bubblewrap");
+        if (Files.isDirectory(state)) try (Stream<Path> s = Files.list(state)) {
+            s.filter(Files::isDirectory).forEach(p -> found.add("folder " + p));
+        }
+        // Instance cgroups under this data folder's own parent, aegis-<8 hex of sha256(state dir)>, in any controller.
+        String parent = "aegis-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(state.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8)), 0, 4);
+        for (String ctl : List.of("memory", "pids", "cpu", "freezer", "")) {
+            Path dir = Path.of("/sys/fs/cgroup", ctl, parent);
+            if (Files.isDirectory(dir)) try (Stream<Path> kids = Files.list(dir)) {
+                kids.filter(Files::isDirectory).forEach(k -> found.add("cgroup " + k));
+            }
+        }
+        Path staging = dataDir.resolve("staging");
+        if (Files.isDirectory(staging)) try (Stream<Path> s = Files.list(staging)) {
+            s.forEach(p -> found.add("staging " + p));
+        }
+        for (String mount : Files.readAllLines(Path.of("/proc/self/mountinfo")))
+            if (mount.contains(dataDir.toString())) found.add("mount " + mount);
+        ProcessHandle.allProcesses().forEach(ph -> ph.info().commandLine().ifPresent(cmd -> {
+            if (cmd.contains("bwrap") && cmd.contains(state.toString())) found.add("process " + ph.pid() + " " + cmd);
+        }));
+        return found;
+    }
+}
