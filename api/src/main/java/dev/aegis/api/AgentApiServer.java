@@ -47,7 +47,8 @@ public final class AgentApiServer implements AutoCloseable {
             });
             cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
             cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Errors.write(ctx, e.getStatus(),
-                    e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(), "no such agent-API call: " + ctx.path(), null));
+                    e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
+                    e.getStatus() == 404 ? "no such agent-API call: " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
             cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
             cfg.routes.before(this::authenticate);
             cfg.routes.get("/v1/whoami", ctx -> {

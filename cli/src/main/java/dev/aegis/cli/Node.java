@@ -39,6 +39,7 @@ public final class Node implements AutoCloseable {
     }
 
     private final Config config;
+    private final DataLock lock;
     private final Database db;
     private final AgentApiServer agentApi;
     private final Orchestrator orchestrator;
@@ -50,6 +51,7 @@ public final class Node implements AutoCloseable {
     public Node(Config config) {
         this.config = config;
         Path data = config.dataDir().toAbsolutePath();
+        this.lock = DataLock.acquire(data);
         Path agentLib = Bundled.extractAgentLib(data.resolve("lib/python"));
         this.db = Database.inDataDir(data);
         Sessions sessions = new Sessions();
@@ -98,5 +100,6 @@ public final class Node implements AutoCloseable {
         api.ifPresent(ApiServer::close);
         agentApi.close();
         db.close();
+        lock.close();
     }
 }

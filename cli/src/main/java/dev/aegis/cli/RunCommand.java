@@ -32,8 +32,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         String json = Inputs.json(input);
         try (Node node = new Node(Node.Config.embedded(DataDir.resolve(data)))) {
             var o = node.orchestrator();
-            var agent = o.deploy("local", agentDir.toAbsolutePath(), agentDir.resolve("agent.yaml").toString());
-            Task task = o.submit("local", agent.name(), json, new TaskEvents.Listener() {
+            var agent = o.deploy("default", agentDir.toAbsolutePath(), agentDir.resolve("agent.yaml").toString());
+            Task task = o.submit("default", agent.name(), json, new TaskEvents.Listener() {
                 @Override
                 public void line(LogLine line) {
                     System.err.println("[" + agent.name() + "] " + line.line());
@@ -42,7 +42,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 @Override
                 public void ended(Task task) {}
             });
-            Task end = o.await("local", task.id(), agent.manifest().resources().timeout().plusSeconds(30));
+            Task end = o.await("default", task.id(), agent.manifest().resources().timeout().plusSeconds(30));
             if (end.result().isPresent()) {
                 System.out.println(end.result().get());
                 return 0;

@@ -1,5 +1,7 @@
 package dev.aegis.cli;
 
+import dev.aegis.core.OperatorLimits;
+import dev.aegis.core.Quantities;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +26,40 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--deploy-root", description = "host folder admins may deploy agents from by path (repeatable)")
     List<Path> deployRoots = new ArrayList<>();
 
+    @Option(names = "--max-cpu", defaultValue = "2", description = "ceiling on a manifest's resources.cpu (default ${DEFAULT-VALUE})")
+    double maxCpu;
+
+    @Option(names = "--max-memory", defaultValue = "2Gi", description = "ceiling on resources.memory (default ${DEFAULT-VALUE})")
+    String maxMemory;
+
+    @Option(names = "--max-pids", defaultValue = "1024", description = "ceiling on resources.pids (default ${DEFAULT-VALUE})")
+    int maxPids;
+
+    @Option(names = "--max-disk", defaultValue = "1Gi", description = "ceiling on resources.disk (default ${DEFAULT-VALUE})")
+    String maxDisk;
+
+    @Option(names = "--max-timeout", defaultValue = "15m", description = "ceiling on resources.timeout (default ${DEFAULT-VALUE})")
+    String maxTimeout;
+
+    @Option(names = "--max-concurrent", description = "sandboxes running at once (default 4 per core)")
+    Integer maxConcurrent;
+
+    private static <T> T option(String name, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         Path dir = DataDir.resolve(data);
-        Node node = new Node(Node.Config.embedded(dir).withApi(host, port, deployRoots));
+        OperatorLimits limits = new OperatorLimits(maxCpu, option("--max-memory", () -> Quantities.bytes(maxMemory)), maxPids,
+                option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));
+        Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
+        Node node = new Node(new Node.Config(dir, host, base.port(), limits,
+                maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), deployRoots));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

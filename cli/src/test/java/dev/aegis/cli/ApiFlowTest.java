@@ -174,6 +174,7 @@ class ApiFlowTest {
                 """);
         assertThat(http.upload("/v1/agents", TarGz.pack(d)).status()).isEqualTo(201);
         JsonNode t = run("caller", Map.of("n", 7));
+        assertThat(t.path("state").asText()).as(t.toString()).isEqualTo("succeeded");
         assertThat(t.path("result").path("memory").asText()).isEqualTo("not_available 501");
         assertThat(t.path("result").path("forged").asText()).isEqualTo("unauthorized");
         assertThat(t.path("result").path("task").path("n").asInt()).isEqualTo(7);

@@ -134,13 +134,20 @@ public final class Orchestrator {
     public Task submit(String tenant, String agentName, String inputJson, TaskEvents.Listener listener) {
         Agent agent = agent(tenant, agentName);
         requireJson(inputJson);
-        if (waiting.get() >= config.maxQueued())
+        if (waiting.incrementAndGet() > config.maxQueued()) {
+            waiting.decrementAndGet();
             throw new AegisException("overloaded", "too many queued tasks (" + config.maxQueued() + "); retry later");
+        }
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
-        tasks.create(task);
-        Running run = new Running(task, agent);
+        Running run;
+        try {
+            tasks.create(task);
+            run = new Running(task, agent);
+        } catch (RuntimeException e) {
+            waiting.decrementAndGet();
+            throw e;
+        }
         running.put(task.id(), run);
-        waiting.incrementAndGet();
         if (listener != null) events.subscribe(task.id(), listener);
         Thread.ofVirtual().name("task-" + task.id()).start(run::run);
         return task;
@@ -208,6 +215,7 @@ public final class Orchestrator {
         private final List<LogLine> unsaved = new ArrayList<>();
         private Task task;
         private long seq;
+        private long logBytes;
         private volatile boolean cancelled;
         private volatile InstanceId instance;
         private volatile AgentRuntime runtime;
@@ -321,7 +329,12 @@ public final class Orchestrator {
             state = to;
         }
 
+        /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */
         private synchronized void log(String line) {
+            long max = config.output().maxLogBytes();
+            if (logBytes > max) return;
+            logBytes += line.length() + 1;
+            if (logBytes > max) line = "[aegis] logs cut at " + max + " bytes; later lines dropped";
             LogLine l = new LogLine(task.id(), ++seq, clock.instant(), line);
             unsaved.add(l);
             events.line(l);
