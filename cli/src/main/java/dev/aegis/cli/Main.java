@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code aegis} command. */
 @Command(name = "aegis", mixinStandardHelpOptions = true, version = "aegis 0.1.0",
         description = {"Runs AI agents in fresh, isolated sandboxes that may do only what their manifest allows.", "",
-                "Start here:  aegis demo          (a real agent through the whole flow, nothing to set up)",
-                "             aegis run examples/summarizer --input '{\"text\": \"...\"}'"},
+                "Examples:  aegis demo          (a real agent through the whole flow, nothing to set up)",
+                "           aegis run examples/summarizer --input '{\"text\": \"...\"}'"},
         subcommands = {ServerCommand.class, DemoCommand.class, RunCommand.class, AgentsCommand.class,
                 TasksCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "State lives in $AEGIS_DATA, else ~/.aegis. Client commands use $AEGIS_URL and $AEGIS_API_KEY."})
