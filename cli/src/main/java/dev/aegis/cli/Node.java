@@ -98,6 +98,7 @@ public final class Node implements AutoCloseable {
     @Override
     public void close() {
         api.ifPresent(ApiServer::close);
+        orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
         db.close();
         lock.close();

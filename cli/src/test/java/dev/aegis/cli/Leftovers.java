@@ -13,6 +13,16 @@ import java.util.stream.Stream;
 final class Leftovers {
     private Leftovers() {}
 
+    /** The runtime's own cgroup parent in each controller, {@code aegis-<8 hex of sha256(state dir)>}, where present. */
+    static List<Path> cgroupParents(Path dataDir) throws Exception {
+        String parent = "aegis-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(dataDir.resolve("run/bubblewrap").toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8)), 0, 4);
+        List<Path> found = new ArrayList<>();
+        for (String ctl : List.of("memory", "pids", "cpu", "cpuacct", "freezer", ""))
+            if (Files.isDirectory(Path.of("/sys/fs/cgroup", ctl, parent))) found.add(Path.of("/sys/fs/cgroup", ctl, parent));
+        return found;
+    }
+
     static List<String> of(Path dataDir) throws Exception {
         List<String> found = new ArrayList<>();
         Path state = dataDir.resolve("run/bubblewrap");
@@ -20,13 +30,8 @@ final class Leftovers {
             s.filter(Files::isDirectory).forEach(p -> found.add("folder " + p));
         }
         // Instance cgroups under this data folder's own parent, aegis-<8 hex of sha256(state dir)>, in any controller.
-        String parent = "aegis-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(state.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8)), 0, 4);
-        for (String ctl : List.of("memory", "pids", "cpu", "freezer", "")) {
-            Path dir = Path.of("/sys/fs/cgroup", ctl, parent);
-            if (Files.isDirectory(dir)) try (Stream<Path> kids = Files.list(dir)) {
-                kids.filter(Files::isDirectory).forEach(k -> found.add("cgroup " + k));
-            }
+        for (Path dir : cgroupParents(dataDir)) try (Stream<Path> kids = Files.list(dir)) {
+            kids.filter(Files::isDirectory).forEach(k -> found.add("cgroup " + k));
         }
         Path staging = dataDir.resolve("staging");
         if (Files.isDirectory(staging)) try (Stream<Path> s = Files.list(staging)) {

@@ -30,6 +30,34 @@ class NodeTest {
     }
 
     @Test
+    void shutdownFailsRunningTasksAndLeavesNothing() throws Exception {
+        Path agent = Files.createDirectories(dir.resolve("slow"));
+        Files.writeString(agent.resolve("agent.yaml"), """
+                name: slow
+                version: 1.0.0
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "echo started >&2; sleep 600"]
+                resources: {timeout: 10m}
+                """);
+        Path data = dir.resolve("data");
+        String id;
+        try (Node node = new Node(Node.Config.embedded(data))) {
+            node.orchestrator().deploy("default", agent, "slow/agent.yaml");
+            id = node.orchestrator().submit("default", "slow", "{}").id();
+            CrashRecoveryTest.waitFor(() -> !node.orchestrator().logs("default", id, 0).isEmpty());
+            assertThat(Leftovers.of(data)).isNotEmpty();
+        }
+        assertThat(Leftovers.of(data)).isEmpty();
+        assertThat(Leftovers.cgroupParents(data)).as("the runtime's cgroup parent goes with the node").isEmpty();
+        try (Node node = new Node(Node.Config.embedded(data))) {
+            assertThat(node.recovered()).as("the shutdown recorded the task itself").isZero();
+            var task = node.orchestrator().task("default", id);
+            assertThat(task.state().name()).isEqualTo("FAILED");
+            assertThat(task.error().orElseThrow().code()).isEqualTo("orchestrator_shutdown");
+        }
+    }
+
+    @Test
     void operatorCeilingsRefuseGreedyManifests() throws Exception {
         Path agent = Files.createDirectories(dir.resolve("greedy"));
         Files.writeString(agent.resolve("agent.yaml"), """

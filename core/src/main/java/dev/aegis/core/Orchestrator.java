@@ -47,6 +47,7 @@ public final class Orchestrator {
     private final Semaphore slots;
     private final AtomicInteger waiting = new AtomicInteger();
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private volatile boolean closing;
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
                         AgentFiles files, Sessions sessions, Clock clock) {
@@ -84,6 +85,28 @@ public final class Orchestrator {
             failed++;
         }
         return failed;
+    }
+
+    /**
+     * Stops this node's work: refuses new tasks, ends running ones as {@code FAILED} ({@code orchestrator_shutdown}),
+     * waits up to {@code grace} for them to be recorded, then lets every runtime reclaim what is left.
+     */
+    public void shutdown(Duration grace) {
+        closing = true;
+        List<Running> live = List.copyOf(running.values());
+        live.forEach(Running::cancel);
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (Running r : live) {
+            try {
+                r.done.get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // recovery at the next start fails whatever was not recorded
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (AgentRuntime r : runtimes.values()) if (r.isApplicable()) r.reclaim();
     }
 
     public Map<String, AgentRuntime> runtimes() {
@@ -134,6 +157,7 @@ public final class Orchestrator {
     public Task submit(String tenant, String agentName, String inputJson, TaskEvents.Listener listener) {
         Agent agent = agent(tenant, agentName);
         requireJson(inputJson);
+        if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
         if (waiting.incrementAndGet() > config.maxQueued()) {
             waiting.decrementAndGet();
             throw new AegisException("overloaded", "too many queued tasks (" + config.maxQueued() + "); retry later");
@@ -253,7 +277,7 @@ public final class Orchestrator {
         }
 
         private Task execute() {
-            if (cancelled) return fail(TaskState.CANCELLED, "cancelled", "cancelled while queued", Optional.empty());
+            if (cancelled) return stopped("while queued");
             Policy policy = new Policy(agent.manifest(), config.limits());
             if (policy.resources() instanceof Decision.Deny(String reason))
                 return fail(TaskState.FAILED, "policy_denied", reason, Optional.empty());
@@ -273,7 +297,7 @@ public final class Orchestrator {
                 runtime.spawn(spec);
                 instance = id;
                 move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + millis(t0) + " ms");
-                if (cancelled) return fail(TaskState.CANCELLED, "cancelled", "cancelled before start", Optional.empty());
+                if (cancelled) return stopped("before start");
                 move(InstanceState.HOT, "task handed to agent");
                 Outcome outcome = runtime.execute(id, task.input(), this::log);
                 return judge(outcome);
@@ -286,7 +310,7 @@ public final class Orchestrator {
         }
 
         private Task judge(Outcome outcome) {
-            if (cancelled) return fail(TaskState.CANCELLED, "cancelled", "cancelled while running", Optional.empty());
+            if (cancelled) return stopped("while running");
             return switch (outcome) {
                 case Outcome.TimedOut(Duration after) -> fail(TaskState.FAILED, "timeout",
                         "killed after the manifest's timeout of " + after.toMillis() + " ms", Optional.empty());
@@ -311,6 +335,12 @@ public final class Orchestrator {
                 if (head.length() > 80) head = head.substring(0, 80) + "…";
                 return fail(TaskState.FAILED, "bad_output", "agent's stdout is not JSON: \"" + head + "\"", Optional.of(code));
             }
+        }
+
+        /** A cancel by a client, or the node shutting down: the latter is a failure the client did not ask for. */
+        private Task stopped(String when) {
+            return closing ? fail(TaskState.FAILED, "orchestrator_shutdown", "the orchestrator shut down " + when, Optional.empty())
+                    : fail(TaskState.CANCELLED, "cancelled", "cancelled " + when, Optional.empty());
         }
 
         private String lastLogHint() {
