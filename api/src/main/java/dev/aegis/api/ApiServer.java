@@ -154,12 +154,13 @@ public final class ApiServer implements AutoCloseable {
 
     private void submit(Context ctx) {
         role(ctx, RUNNERS);
-        ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("agent", "input", "wait", "timeout_ms"));
+        ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("agent", "input", "wait", "timeout_ms", "priority"));
         String agent = Bodies.string(body, "agent");
         JsonNode input = body.has("input") ? body.get("input") : Bodies.JSON.createObjectNode();
         boolean wait = Bodies.bool(body, "wait", false);
         long timeout = Bodies.number(body, "timeout_ms", config.maxWait().toMillis(), 1, config.maxWait().toMillis());
-        Task task = orchestrator.submit(tenant(ctx), agent, input.toString());
+        int priority = (int) Bodies.number(body, "priority", Orchestrator.DEFAULT_PRIORITY, 0, 9);
+        Task task = orchestrator.submit(tenant(ctx), agent, input.toString(), priority, null);
         if (wait) task = orchestrator.await(task.tenant(), task.id(), Duration.ofMillis(timeout));
         ctx.status(task.state().isFinal() ? 200 : 202).json(view(task.tenant(), task.id()));
     }

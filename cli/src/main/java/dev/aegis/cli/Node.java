@@ -24,17 +24,22 @@ import java.util.Optional;
  */
 public final class Node implements AutoCloseable {
     /**
-     * @param port public API port; 0 picks a free one; empty runs without the public API ({@code aegis run})
+     * @param port     public API port; 0 picks a free one; empty runs without the public API ({@code aegis run})
+     * @param warmIdle how long a warm pool outlives its agent's last task
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
-                         List<Path> deployRoots) {
+                         List<Path> deployRoots, Duration warmIdle) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
-                    Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of());
+                    Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5));
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle);
+        }
+
+        public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle);
         }
     }
 
@@ -60,7 +65,7 @@ public final class Node implements AutoCloseable {
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
-                SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000),
+                SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle()),
                 runtimes, db.agents(), db.tasks(), files, sessions, Clock.systemUTC());
         this.recovered = orchestrator.recover();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());

@@ -1,6 +1,7 @@
 package dev.aegis.cli;
 
 import dev.aegis.core.LogLine;
+import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskEvents;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         try (Node node = new Node(Node.Config.embedded(DataDir.resolve(data)))) {
             var o = node.orchestrator();
             var agent = o.deploy("default", agentDir.toAbsolutePath(), agentDir.resolve("agent.yaml").toString());
-            Task task = o.submit("default", agent.name(), json, new TaskEvents.Listener() {
+            Task task = o.submit("default", agent.name(), json, Orchestrator.DEFAULT_PRIORITY, new TaskEvents.Listener() {
                 @Override
                 public void line(LogLine line) {
                     System.err.println("[" + agent.name() + "] " + line.line());

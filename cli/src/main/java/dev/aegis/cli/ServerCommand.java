@@ -58,8 +58,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         OperatorLimits limits = new OperatorLimits(maxCpu, option("--max-memory", () -> Quantities.bytes(maxMemory)), maxPids,
                 option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));
         Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
-        Node node = new Node(new Node.Config(dir, host, base.port(), limits,
-                maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), deployRoots));
+        Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle()));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -8,8 +8,6 @@ import dev.aegis.core.OperatorLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +56,32 @@ class NodeTest {
     }
 
     @Test
+    void aQueuedTaskCanBeCancelledAndNeverRuns() throws Exception {
+        Path agent = Files.createDirectories(dir.resolve("busy"));
+        Files.writeString(agent.resolve("agent.yaml"), """
+                name: busy
+                version: 1.0.0
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "echo running >&2; sleep 600"]
+                resources: {timeout: 10m}
+                pool: {warm: 0, max: 1}
+                """);
+        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")))) {
+            var o = node.orchestrator();
+            o.deploy("default", agent, "busy/agent.yaml");
+            String first = o.submit("default", "busy", "{}").id();
+            String second = o.submit("default", "busy", "{}").id();
+            CrashRecoveryTest.waitFor(() -> !o.logs("default", first, 0).isEmpty());
+            assertThat(o.task("default", second).state().name()).as("pool.max 1 holds it in the queue").isEqualTo("QUEUED");
+            var cancelled = o.cancel("default", second);
+            assertThat(cancelled.state().name()).isEqualTo("CANCELLED");
+            assertThat(cancelled.error().orElseThrow().message()).isEqualTo("cancelled while queued");
+            assertThat(o.transitions("default", second)).extracting(t -> t.to().name()).containsExactly("COLD", "FAILED");
+            assertThat(o.cancel("default", first).state().name()).isEqualTo("CANCELLED");
+        }
+    }
+
+    @Test
     void operatorCeilingsRefuseGreedyManifests() throws Exception {
         Path agent = Files.createDirectories(dir.resolve("greedy"));
         Files.writeString(agent.resolve("agent.yaml"), """
@@ -68,7 +92,7 @@ class NodeTest {
                 resources: {memory: 512Mi, timeout: 1h}
                 """);
         OperatorLimits tight = new OperatorLimits(1, 256L << 20, 64, 64L << 20, Duration.ofMinutes(5));
-        try (Node node = new Node(new Node.Config(dir.resolve("data"), "127.0.0.1", Optional.empty(), tight, 2, List.of()))) {
+        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")).with(tight, 2, Duration.ofMinutes(5)))) {
             assertThatThrownBy(() -> node.orchestrator().deploy("default", agent, "greedy/agent.yaml"))
                     .isInstanceOf(AegisException.class)
                     .satisfies(e -> assertThat(((AegisException) e).code()).isEqualTo("policy_denied"))

@@ -6,18 +6,14 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The control plane of one node: deploys agents and runs each task through the execution flow
@@ -26,28 +22,31 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Orchestrator {
     /**
-     * @param agentSocket   host path of the agent-API unix socket mounted into every sandbox
-     * @param agentLib      host folder holding the {@code aegis_agent} Python module
-     * @param maxConcurrent sandboxes running at once on this node
-     * @param maxQueued     tasks waiting for a slot before new ones are refused
+     * @param agentSocket        host path of the agent-API unix socket mounted into every sandbox
+     * @param agentLib           host folder holding the {@code aegis_agent} Python module
+     * @param maxConcurrent      tasks running at once on this node
+     * @param maxQueued          tasks waiting for a slot before new ones are refused ({@code overloaded})
+     * @param maxQueuedPerTenant one tenant's share of that queue ({@code rate_limited} beyond)
+     * @param maxWarm            warm instances kept on this node across all agents
+     * @param warmIdle           a pool whose agent saw no task this long shrinks to zero
      */
     public record Config(Path agentSocket, Path agentLib, OperatorLimits limits, SandboxSpec.OutputLimits output,
-                         int maxConcurrent, int maxQueued) {}
+                         int maxConcurrent, int maxQueued, int maxQueuedPerTenant, int maxWarm, Duration warmIdle) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Config config;
-    private final Map<String, AgentRuntime> runtimes;
+    final Config config;
+    final Map<String, AgentRuntime> runtimes;
     private final AgentStore agents;
-    private final TaskStore tasks;
+    final TaskStore tasks;
     private final AgentFiles files;
-    private final Sessions sessions;
-    private final Clock clock;
-    private final TaskEvents events = new TaskEvents();
-    private final Semaphore slots;
-    private final AtomicInteger waiting = new AtomicInteger();
-    private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private volatile boolean closing;
+    final Sessions sessions;
+    final Clock clock;
+    final TaskEvents events = new TaskEvents();
+    final Scheduler scheduler;
+    final WarmPools pools;
+    final Map<String, TaskRun> running = new ConcurrentHashMap<>();
+    volatile boolean closing;
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
                         AgentFiles files, Sessions sessions, Clock clock) {
@@ -60,7 +59,8 @@ public final class Orchestrator {
         this.files = files;
         this.sessions = sessions;
         this.clock = clock;
-        this.slots = new Semaphore(config.maxConcurrent(), true);
+        this.scheduler = new Scheduler(config.maxConcurrent(), config.maxQueued(), config.maxQueuedPerTenant());
+        this.pools = new WarmPools(this::spawnWarm, this::killWarm, config.maxWarm(), config.warmIdle(), clock);
     }
 
     /**
@@ -93,10 +93,11 @@ public final class Orchestrator {
      */
     public void shutdown(Duration grace) {
         closing = true;
-        List<Running> live = List.copyOf(running.values());
-        live.forEach(Running::cancel);
+        List<TaskRun> live = List.copyOf(running.values());
+        live.forEach(TaskRun::cancel);
+        pools.shutdown();
         long deadline = System.nanoTime() + grace.toNanos();
-        for (Running r : live) {
+        for (TaskRun r : live) {
             try {
                 r.done.get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (TimeoutException | ExecutionException e) {
@@ -107,6 +108,11 @@ public final class Orchestrator {
             }
         }
         for (AgentRuntime r : runtimes.values()) if (r.isApplicable()) r.reclaim();
+    }
+
+    /** Warm instances waiting on this node, across all agents. */
+    public int warmCount() {
+        return pools.warmCount();
     }
 
     public Map<String, AgentRuntime> runtimes() {
@@ -134,6 +140,7 @@ public final class Orchestrator {
         AgentFiles.Installed installed = files.install(tenant, manifest.name(), folder);
         Agent agent = new Agent(tenant, manifest, yaml, installed.dir(), installed.digest(), clock.instant());
         agents.save(agent);
+        pools.deployed(agent);
         return agent;
     }
 
@@ -150,36 +157,38 @@ public final class Orchestrator {
      * task is never lost: at worst it ends {@code FAILED} after a crash.
      */
     public Task submit(String tenant, String agentName, String inputJson) {
-        return submit(tenant, agentName, inputJson, null);
+        return submit(tenant, agentName, inputJson, DEFAULT_PRIORITY, null);
     }
 
-    /** As {@link #submit(String, String, String)}, with {@code listener} subscribed before the task starts. */
-    public Task submit(String tenant, String agentName, String inputJson, TaskEvents.Listener listener) {
+    public static final int DEFAULT_PRIORITY = 5;
+
+    /**
+     * As {@link #submit(String, String, String)}, with a priority (0-9, higher first within the tenant) and a
+     * {@code listener} subscribed before the task starts.
+     */
+    public Task submit(String tenant, String agentName, String inputJson, int priority, TaskEvents.Listener listener) {
         Agent agent = agent(tenant, agentName);
         requireJson(inputJson);
+        if (priority < 0 || priority > 9) throw AegisException.invalid("priority", priority + " is not from 0 to 9");
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
-        if (waiting.incrementAndGet() > config.maxQueued()) {
-            waiting.decrementAndGet();
-            throw new AegisException("overloaded", "too many queued tasks (" + config.maxQueued() + "); retry later");
-        }
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
-        Running run;
-        try {
-            tasks.create(task);
-            run = new Running(task, agent);
-        } catch (RuntimeException e) {
-            waiting.decrementAndGet();
-            throw e;
-        }
+        tasks.create(task);
+        TaskRun run = new TaskRun(this, task, agent, priority);
         running.put(task.id(), run);
         if (listener != null) events.subscribe(task.id(), listener);
-        Thread.ofVirtual().name("task-" + task.id()).start(run::run);
+        try {
+            scheduler.enqueue(run);
+        } catch (AegisException refused) {
+            // Stored already, so never lost: it ends as failed with the reason the client also gets.
+            run.refused(refused);
+            throw refused;
+        }
         return task;
     }
 
     /** Waits up to {@code timeout} for the task to end and returns it as it is then. */
     public Task await(String tenant, String taskId, Duration timeout) {
-        Running run = running.get(taskId);
+        TaskRun run = running.get(taskId);
         if (run != null) {
             try {
                 return run.done.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -210,7 +219,7 @@ public final class Orchestrator {
 
     public List<LogLine> logs(String tenant, String taskId, long afterSeq) {
         task(tenant, taskId);
-        Running run = running.get(taskId);
+        TaskRun run = running.get(taskId);
         if (run != null) run.flushLogs();
         return tasks.logs(taskId, afterSeq);
     }
@@ -218,10 +227,41 @@ public final class Orchestrator {
     /** Cancels a queued or running task. Returns the task; a task already ended is returned unchanged. */
     public Task cancel(String tenant, String taskId) {
         Task task = task(tenant, taskId);
-        Running run = running.get(taskId);
+        TaskRun run = running.get(taskId);
         if (run == null) return task;
         run.cancel();
         return await(tenant, taskId, Duration.ofSeconds(10));
+    }
+
+    /** The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. */
+    SandboxSpec spec(Agent agent, InstanceId id, String token) {
+        Map<String, String> env = Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant());
+        return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), env,
+                List.of(), config.output());
+    }
+
+    static InstanceId newInstanceId() {
+        return new InstanceId("i-" + UUID.randomUUID().toString().substring(0, 8) + "-" + Long.toString(System.nanoTime() & 0xffffff, 36));
+    }
+
+    private WarmPools.Warm spawnWarm(Agent agent) {
+        AgentRuntime runtime = runtimes.get(agent.manifest().runtime());
+        InstanceId id = newInstanceId();
+        // Not bound to a task yet: the agent waits on stdin, and the token is rebound when a task takes it.
+        String token = sessions.open(new Session(agent.tenant(), "", id, agent,
+                new Policy(agent.manifest(), config.limits()), line -> { }));
+        try {
+            runtime.spawn(spec(agent, id, token));
+        } catch (RuntimeException e) {
+            sessions.close(token);
+            throw e;
+        }
+        return new WarmPools.Warm(agent, id, token, clock.instant());
+    }
+
+    private void killWarm(WarmPools.Warm warm) {
+        sessions.close(warm.token());
+        runtimes.get(warm.agent().manifest().runtime()).terminate(warm.id());
     }
 
     private static void requireJson(String inputJson) {
@@ -229,165 +269,6 @@ public final class Orchestrator {
             JSON.readTree(inputJson);
         } catch (JacksonException e) {
             throw AegisException.invalid("input", "is not valid JSON: " + e.getOriginalMessage());
-        }
-    }
-
-    /** One task on its way through the flow; owned by its virtual thread. */
-    private final class Running {
-        private final Agent agent;
-        private final CompletableFuture<Task> done = new CompletableFuture<>();
-        private final List<LogLine> unsaved = new ArrayList<>();
-        private Task task;
-        private long seq;
-        private long logBytes;
-        private volatile boolean cancelled;
-        private volatile InstanceId instance;
-        private volatile AgentRuntime runtime;
-        private InstanceState state = InstanceState.COLD;
-
-        Running(Task task, Agent agent) {
-            this.task = task;
-            this.agent = agent;
-            tasks.addTransition(new Transition(task.id(), "", Optional.empty(), InstanceState.COLD, task.createdAt(),
-                    "task accepted"));
-        }
-
-        void cancel() {
-            cancelled = true;
-            InstanceId id = instance;
-            if (id != null) runtime.terminate(id);
-        }
-
-        void run() {
-            boolean slot = false;
-            try {
-                slots.acquire();
-                slot = true;
-                waiting.decrementAndGet();
-                finish(execute());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                finish(fail(TaskState.FAILED, "interrupted", "orchestrator shutting down", Optional.empty()));
-            } catch (RuntimeException e) {
-                finish(fail(TaskState.FAILED, "internal_error", e.toString(), Optional.empty()));
-            } finally {
-                if (slot) slots.release();
-                else waiting.decrementAndGet();
-            }
-        }
-
-        private Task execute() {
-            if (cancelled) return stopped("while queued");
-            Policy policy = new Policy(agent.manifest(), config.limits());
-            if (policy.resources() instanceof Decision.Deny(String reason))
-                return fail(TaskState.FAILED, "policy_denied", reason, Optional.empty());
-            runtime = runtimes.get(agent.manifest().runtime());
-            if (runtime == null)
-                return fail(TaskState.FAILED, "runtime_unavailable", "runtime " + agent.manifest().runtime() + " is gone", Optional.empty());
-            task = task.running(clock.instant());
-            tasks.update(task);
-            InstanceId id = new InstanceId("i-" + task.id().substring(0, 8) + "-" + Long.toString(System.nanoTime() & 0xffffff, 36));
-            String token = sessions.open(new Session(task.tenant(), task.id(), id, agent, policy, this::log));
-            try {
-                Map<String, String> env = Map.of("AEGIS_TOKEN", token, "AEGIS_TASK_ID", task.id(),
-                        "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", task.tenant());
-                SandboxSpec spec = new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(),
-                        config.agentLib(), env, List.of(), config.output());
-                long t0 = System.nanoTime();
-                runtime.spawn(spec);
-                instance = id;
-                move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + millis(t0) + " ms");
-                if (cancelled) return stopped("before start");
-                move(InstanceState.HOT, "task handed to agent");
-                Outcome outcome = runtime.execute(id, task.input(), this::log);
-                return judge(outcome);
-            } catch (RuntimeFailure e) {
-                return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
-            } finally {
-                sessions.close(token);
-                if (instance != null) runtime.terminate(instance);
-            }
-        }
-
-        private Task judge(Outcome outcome) {
-            if (cancelled) return stopped("while running");
-            return switch (outcome) {
-                case Outcome.TimedOut(Duration after) -> fail(TaskState.FAILED, "timeout",
-                        "killed after the manifest's timeout of " + after.toMillis() + " ms", Optional.empty());
-                case Outcome.Killed(String reason) -> fail(TaskState.FAILED, "killed", reason, Optional.empty());
-                case Outcome.Exited(int code, String out, boolean truncated) when truncated -> fail(TaskState.FAILED,
-                        "output_too_large", "result exceeds " + config.output().maxResultBytes() + " bytes", Optional.of(code));
-                case Outcome.Exited(int code, String out, boolean truncated) when code != 0 -> fail(TaskState.FAILED,
-                        "exit_code", "agent exited with code " + code + lastLogHint(), Optional.of(code));
-                case Outcome.Exited(int code, String out, boolean truncated) -> succeedIfJson(out, code);
-            };
-        }
-
-        private Task succeedIfJson(String out, int code) {
-            if (out.isBlank())
-                return fail(TaskState.FAILED, "bad_output", "agent printed no result on stdout (expected JSON)", Optional.of(code));
-            try {
-                String normalized = JSON.writeValueAsString(JSON.readTree(out));
-                move(InstanceState.TERMINATED, "agent exited 0");
-                return task.succeeded(normalized, code, clock.instant());
-            } catch (JacksonException e) {
-                String head = out.strip().lines().findFirst().orElse("");
-                if (head.length() > 80) head = head.substring(0, 80) + "…";
-                return fail(TaskState.FAILED, "bad_output", "agent's stdout is not JSON: \"" + head + "\"", Optional.of(code));
-            }
-        }
-
-        /** A cancel by a client, or the node shutting down: the latter is a failure the client did not ask for. */
-        private Task stopped(String when) {
-            return closing ? fail(TaskState.FAILED, "orchestrator_shutdown", "the orchestrator shut down " + when, Optional.empty())
-                    : fail(TaskState.CANCELLED, "cancelled", "cancelled " + when, Optional.empty());
-        }
-
-        private String lastLogHint() {
-            return seq == 0 ? " and wrote no logs" : "; see the task's logs";
-        }
-
-        private Task fail(TaskState state, String code, String message, Optional<Integer> exit) {
-            if (!this.state.isFinal()) move(InstanceState.FAILED, code + ": " + message);
-            return task.failed(state, new Task.TaskError(code, message), exit, clock.instant());
-        }
-
-        private void move(InstanceState to, String reason) {
-            if (!state.canMoveTo(to)) throw new IllegalStateException("lifecycle: " + state + " -> " + to + " is not allowed");
-            tasks.addTransition(new Transition(task.id(), instance == null ? "" : instance.value(), Optional.of(state), to,
-                    clock.instant(), reason));
-            state = to;
-        }
-
-        /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */
-        private synchronized void log(String line) {
-            long max = config.output().maxLogBytes();
-            if (logBytes > max) return;
-            logBytes += line.length() + 1;
-            if (logBytes > max) line = "[aegis] logs cut at " + max + " bytes; later lines dropped";
-            LogLine l = new LogLine(task.id(), ++seq, clock.instant(), line);
-            unsaved.add(l);
-            events.line(l);
-            if (unsaved.size() >= 256) flushLogs();
-        }
-
-        synchronized void flushLogs() {
-            if (unsaved.isEmpty()) return;
-            tasks.appendLogs(List.copyOf(unsaved));
-            unsaved.clear();
-        }
-
-        private void finish(Task end) {
-            task = end;
-            flushLogs();
-            tasks.update(end);
-            running.remove(end.id());
-            done.complete(end);
-            events.ended(end);
-        }
-
-        private static long millis(long t0) {
-            return (System.nanoTime() - t0) / 1_000_000;
         }
     }
 }

@@ -22,6 +22,11 @@ public final class Sessions {
         return token;
     }
 
+    /** Points a live token at a new session: a warm instance's token gets its task when the task takes it. */
+    public void rebind(String token, Session session) {
+        if (byToken.replace(token, session) == null) throw new IllegalStateException("token is not live");
+    }
+
     public Optional<Session> find(String token) {
         return token == null ? Optional.empty() : Optional.ofNullable(byToken.get(token));
     }

@@ -1,0 +1,89 @@
+package dev.aegis.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.aegis.core.OperatorLimits;
+import dev.aegis.core.Orchestrator;
+import dev.aegis.core.Task;
+import dev.aegis.core.Transition;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Warm pools with real bubblewrap sandboxes: pre-booted, one task each, refilled, shrunk when idle. */
+class WarmPoolTest {
+    @TempDir
+    Path dir;
+
+    Path agent(String yamlExtra) throws Exception {
+        Path a = Files.createDirectories(dir.resolve("pooled"));
+        // Prints the pid namespace's view of itself and a marker file: a reused instance would find its own marker.
+        Files.writeString(a.resolve("agent.yaml"), """
+                name: pooled
+                version: 1.0.0
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "cat >/dev/null; [ -e /workspace/used ] && echo reused >&2; touch /workspace/used; echo '{\\"ok\\": true}'"]
+                """ + yamlExtra);
+        return a;
+    }
+
+    @Test
+    void tasksTakeWarmInstancesOnceAndThePoolRefills() throws Exception {
+        Path data = dir.resolve("data");
+        try (Node node = new Node(Node.Config.embedded(data))) {
+            Orchestrator o = node.orchestrator();
+            o.deploy("default", agent("pool: {warm: 2, max: 4}\n"), "pooled/agent.yaml");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 2);
+            assertThat(Leftovers.of(data)).as("two sandboxes are up before any task")
+                    .filteredOn(s -> s.startsWith("folder")).hasSize(2);
+
+            Set<String> instances = new HashSet<>();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 6; i++) ids.add(o.submit("default", "pooled", "{}").id());
+            for (String id : ids) {
+                Task t = o.await("default", id, Duration.ofSeconds(30));
+                assertThat(t.state().name()).as(t.toString()).isEqualTo("SUCCEEDED");
+                assertThat(o.logs("default", id, 0)).as("no instance ran two tasks").isEmpty();
+                List<Transition> steps = o.transitions("default", id);
+                instances.add(steps.getLast().instanceId());
+            }
+            assertThat(instances).as("every task had its own instance").hasSize(6);
+            assertThat(o.transitions("default", ids.getFirst()).get(1).reason()).contains("warm pool");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 2);
+        }
+        assertThat(Leftovers.of(data)).isEmpty();
+    }
+
+    @Test
+    void idlePoolsShrinkToZeroAndComeBackOnDemand() throws Exception {
+        Path data = dir.resolve("data");
+        try (Node node = new Node(Node.Config.embedded(data).with(OperatorLimits.DEFAULT, 8, Duration.ofMillis(400)))) {
+            Orchestrator o = node.orchestrator();
+            o.deploy("default", agent("pool: {warm: 1, max: 2}\n"), "pooled/agent.yaml");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 0 && Leftovers.of(data).isEmpty());
+            String id = o.submit("default", "pooled", "{}").id();
+            assertThat(o.await("default", id, Duration.ofSeconds(30)).state().name()).isEqualTo("SUCCEEDED");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);
+        }
+        assertThat(Leftovers.of(data)).isEmpty();
+    }
+
+    @Test
+    void theGlobalCapBoundsWarmInstances() throws Exception {
+        Path data = dir.resolve("data");
+        try (Node node = new Node(Node.Config.embedded(data).with(OperatorLimits.DEFAULT, 3, Duration.ofMinutes(5)))) {
+            Orchestrator o = node.orchestrator();
+            o.deploy("default", agent("pool: {warm: 8, max: 8}\n"), "pooled/agent.yaml");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 3);
+            Thread.sleep(300);
+            assertThat(o.warmCount()).isEqualTo(3);
+        }
+    }
+}

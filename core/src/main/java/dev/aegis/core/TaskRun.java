@@ -1,0 +1,216 @@
+package dev.aegis.core;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One task on its way through the flow: queued in the {@link Scheduler}, then on its own virtual thread through
+ * policy check, a warm or freshly booted sandbox, execution, judgement of the outcome, store and cleanup.
+ * Every lifecycle step is recorded as it happens.
+ */
+final class TaskRun implements Scheduler.Job {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Orchestrator o;
+    private final Agent agent;
+    private final int priority;
+    final CompletableFuture<Task> done = new CompletableFuture<>();
+    private final List<LogLine> unsaved = new ArrayList<>();
+    private Task task;
+    private long seq;
+    private long logBytes;
+    private volatile boolean cancelled;
+    private volatile InstanceId instance;
+    private volatile AgentRuntime runtime;
+    private InstanceState state = InstanceState.COLD;
+
+    TaskRun(Orchestrator o, Task task, Agent agent, int priority) {
+        this.o = o;
+        this.task = task;
+        this.agent = agent;
+        this.priority = priority;
+        o.tasks.addTransition(new Transition(task.id(), "", Optional.empty(), InstanceState.COLD, task.createdAt(), "task accepted"));
+    }
+
+    @Override
+    public String tenant() {
+        return task.tenant();
+    }
+
+    @Override
+    public String agentKey() {
+        return WarmPools.key(agent);
+    }
+
+    @Override
+    public int agentLimit() {
+        return agent.manifest().pool().max();
+    }
+
+    @Override
+    public int priority() {
+        return priority;
+    }
+
+    @Override
+    public void start() {
+        Thread.ofVirtual().name("task-" + task.id()).start(this::run);
+    }
+
+    /** The scheduler refused the task: it ends failed with the same reason the client gets. */
+    void refused(AegisException why) {
+        finish(fail(TaskState.FAILED, why.code(), why.getMessage(), Optional.empty()));
+    }
+
+    void cancel() {
+        cancelled = true;
+        if (o.scheduler.remove(this)) {
+            finish(stopped("while queued"));
+            return;
+        }
+        InstanceId id = instance;
+        if (id != null) runtime.terminate(id);
+    }
+
+    private void run() {
+        o.pools.started(agent);
+        try {
+            finish(execute());
+        } catch (RuntimeException e) {
+            finish(fail(TaskState.FAILED, "internal_error", e.toString(), Optional.empty()));
+        } finally {
+            o.pools.released(agent);
+            o.scheduler.finished(this);
+        }
+    }
+
+    private Task execute() {
+        if (cancelled) return stopped("while queued");
+        Policy policy = new Policy(agent.manifest(), o.config.limits());
+        if (policy.resources() instanceof Decision.Deny(String reason))
+            return fail(TaskState.FAILED, "policy_denied", reason, Optional.empty());
+        runtime = o.runtimes.get(agent.manifest().runtime());
+        if (runtime == null)
+            return fail(TaskState.FAILED, "runtime_unavailable", "runtime " + agent.manifest().runtime() + " is gone", Optional.empty());
+        task = task.running(o.clock.instant());
+        o.tasks.update(task);
+        Session session = new Session(task.tenant(), task.id(), null, agent, policy, this::log);
+        String token = null;
+        try {
+            Optional<WarmPools.Warm> warm = takeWarm();
+            if (warm.isPresent()) {
+                token = warm.get().token();
+                instance = warm.get().id();
+                o.sessions.rebind(token, session.on(instance));
+                move(InstanceState.WARM, "taken from the warm pool (booted "
+                        + Duration.between(warm.get().bootedAt(), o.clock.instant()).toMillis() + " ms before)");
+            } else {
+                InstanceId id = Orchestrator.newInstanceId();
+                token = o.sessions.open(session.on(id));
+                long t0 = System.nanoTime();
+                runtime.spawn(o.spec(agent, id, token));
+                instance = id;
+                move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            }
+            if (cancelled) return stopped("before start");
+            move(InstanceState.HOT, "task handed to agent");
+            return judge(runtime.execute(instance, task.input(), this::log));
+        } catch (RuntimeFailure e) {
+            return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
+        } finally {
+            if (token != null) o.sessions.close(token);
+            if (instance != null) runtime.terminate(instance);
+        }
+    }
+
+    /** A warm instance that is still waiting; one that died in the pool is discarded. */
+    private Optional<WarmPools.Warm> takeWarm() {
+        for (Optional<WarmPools.Warm> w; (w = o.pools.take(agent)).isPresent(); ) {
+            if (runtime.status(w.get().id()) == InstanceState.WARM) return w;
+            o.sessions.close(w.get().token());
+            runtime.terminate(w.get().id());
+        }
+        return Optional.empty();
+    }
+
+    private Task judge(Outcome outcome) {
+        if (cancelled) return stopped("while running");
+        return switch (outcome) {
+            case Outcome.TimedOut(Duration after) -> fail(TaskState.FAILED, "timeout",
+                    "killed after the manifest's timeout of " + after.toMillis() + " ms", Optional.empty());
+            case Outcome.Killed(String reason) -> fail(TaskState.FAILED, "killed", reason, Optional.empty());
+            case Outcome.Exited(int code, String out, boolean truncated) when truncated -> fail(TaskState.FAILED,
+                    "output_too_large", "result exceeds " + o.config.output().maxResultBytes() + " bytes", Optional.of(code));
+            case Outcome.Exited(int code, String out, boolean truncated) when code != 0 -> fail(TaskState.FAILED,
+                    "exit_code", "agent exited with code " + code + (seq == 0 ? " and wrote no logs" : "; see the task's logs"),
+                    Optional.of(code));
+            case Outcome.Exited(int code, String out, boolean truncated) -> succeedIfJson(out, code);
+        };
+    }
+
+    private Task succeedIfJson(String out, int code) {
+        if (out.isBlank())
+            return fail(TaskState.FAILED, "bad_output", "agent printed no result on stdout (expected JSON)", Optional.of(code));
+        try {
+            String normalized = JSON.writeValueAsString(JSON.readTree(out));
+            move(InstanceState.TERMINATED, "agent exited 0");
+            return task.succeeded(normalized, code, o.clock.instant());
+        } catch (JacksonException e) {
+            String head = out.strip().lines().findFirst().orElse("");
+            if (head.length() > 80) head = head.substring(0, 80) + "…";
+            return fail(TaskState.FAILED, "bad_output", "agent's stdout is not JSON: \"" + head + "\"", Optional.of(code));
+        }
+    }
+
+    /** A cancel by a client, or the node shutting down: the latter is a failure the client did not ask for. */
+    private Task stopped(String when) {
+        return o.closing ? fail(TaskState.FAILED, "orchestrator_shutdown", "the orchestrator shut down " + when, Optional.empty())
+                : fail(TaskState.CANCELLED, "cancelled", "cancelled " + when, Optional.empty());
+    }
+
+    private Task fail(TaskState end, String code, String message, Optional<Integer> exit) {
+        if (!state.isFinal()) move(InstanceState.FAILED, code + ": " + message);
+        return task.failed(end, new Task.TaskError(code, message), exit, o.clock.instant());
+    }
+
+    private void move(InstanceState to, String reason) {
+        if (!state.canMoveTo(to)) throw new IllegalStateException("lifecycle: " + state + " -> " + to + " is not allowed");
+        o.tasks.addTransition(new Transition(task.id(), instance == null ? "" : instance.value(), Optional.of(state), to,
+                o.clock.instant(), reason));
+        state = to;
+    }
+
+    /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */
+    private synchronized void log(String line) {
+        long max = o.config.output().maxLogBytes();
+        if (logBytes > max) return;
+        logBytes += line.length() + 1;
+        if (logBytes > max) line = "[aegis] logs cut at " + max + " bytes; later lines dropped";
+        LogLine l = new LogLine(task.id(), ++seq, o.clock.instant(), line);
+        unsaved.add(l);
+        o.events.line(l);
+        if (unsaved.size() >= 256) flushLogs();
+    }
+
+    synchronized void flushLogs() {
+        if (unsaved.isEmpty()) return;
+        o.tasks.appendLogs(List.copyOf(unsaved));
+        unsaved.clear();
+    }
+
+    /** Records the end once: a cancel racing the task's own end must not write two final states. */
+    private synchronized void finish(Task end) {
+        if (done.isDone()) return;
+        task = end;
+        flushLogs();
+        o.tasks.update(end);
+        o.running.remove(end.id());
+        done.complete(end);
+        o.events.ended(end);
+    }
+}
