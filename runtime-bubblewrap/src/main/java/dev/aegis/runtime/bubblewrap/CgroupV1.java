@@ -62,15 +62,23 @@ final class CgroupV1 implements Cgroup {
     @Override
     public void kill(String name) {
         List<Path> procs = procs(name);
-        if (procs.stream().allMatch(p -> Cgroup.pids(p).isEmpty())) return; // the usual case after a clean exit
+        Set<Long> left = Cgroup.pids(procs);
+        if (left.isEmpty()) return; // a clean exit, most of the time
+        // Right after bwrap exited, what is left is nearly always the sandbox's init still being torn down: bwrap's
+        // monitor exits as soon as init reported the agent's status. A SIGKILL and a short wait end that in tens of
+        // microseconds, where freezing first cost 1.5 ms (the freezer state is polled). Anything that is still there
+        // after 2 ms is live, maybe forking: freeze it as before.
+        Cgroup.killAll(left);
+        if (Cgroup.awaitEmpty(procs, 2_000_000)) return;
         if (freezer != null && Files.isDirectory(freezer.resolve(name))) {
             // Frozen tasks cannot fork or exit, so one pass kills all of them and no pid gets recycled meanwhile.
             Path state = freezer.resolve(name).resolve("freezer.state");
             Cgroup.write(state, "FROZEN");
-            for (int i = 0; i < 200 && !Cgroup.read(state).strip().equals("FROZEN"); i++) Cgroup.sleep(1);
-            Set<Long> all = new TreeSet<>();
-            for (Path p : procs) all.addAll(Cgroup.pids(p));
-            Cgroup.killAll(all);
+            long deadline = System.nanoTime() + 200_000_000L;
+            for (long pause = Cgroup.FIRST_PAUSE_NS; !Cgroup.read(state).strip().equals("FROZEN") && System.nanoTime() < deadline;
+                 pause = Math.min(2 * pause, Cgroup.MAX_PAUSE_NS))
+                Cgroup.pause(pause);
+            Cgroup.killAll(Cgroup.pids(procs));
             Cgroup.write(state, "THAWED");
         }
         Cgroup.killUntilEmpty(procs);
