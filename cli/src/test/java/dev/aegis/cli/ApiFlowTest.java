@@ -135,6 +135,7 @@ class ApiFlowTest {
         agent("sleeper", "resources: {timeout: 1s}\n", "sh", "-c", "sleep 1000 & sleep 1000");
         agent("flood", "resources: {timeout: 20s}\n", "sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' 'a'");
         agent("crashy", "", "python3", "-c", "raise RuntimeError('boom')");
+        agent("hog", "resources: {memory: 64Mi}\n", "python3", "-c", "x = bytearray(512 * 1024 * 1024)");
         // Refuses to run outside a sandbox; inside, forks forever against the pids limit until the timeout.
         agent("bomb", "resources: {timeout: 2s, pids: 32}\n", "sh", "-c",
                 "[ \"$(hostname)\" = aegis ] || exit 99; while :; do (sleep 30 &) 2>/dev/null; done");
@@ -146,6 +147,7 @@ class ApiFlowTest {
         assertThat(flood.path("state").asText()).isEqualTo("failed");
         assertThat(flood.path("error").path("code").asText()).isIn("output_too_large", "killed");
         assertFailure(run("crashy", Map.of()), "exit_code", "code 1");
+        assertFailure(run("hog", Map.of()), "oom", "out of memory: limit 64Mi");
         assertFailure(run("bomb", Map.of()), "timeout", "2000 ms");
         assertThat(http.get("/healthz").status()).isEqualTo(200);
         assertThat(run("summarizer", Map.of("text", "Still alive. Serving well.")).path("state").asText()).isEqualTo("succeeded");

@@ -143,6 +143,8 @@ final class TaskRun implements Scheduler.Job {
         return switch (outcome) {
             case Outcome.TimedOut(Duration after) -> fail(TaskState.FAILED, "timeout",
                     "killed after the manifest's timeout of " + after.toMillis() + " ms", Optional.empty());
+            case Outcome.Killed(String reason) when reason.startsWith("out of memory") ->
+                    fail(TaskState.FAILED, "oom", reason, Optional.empty());
             case Outcome.Killed(String reason) -> fail(TaskState.FAILED, "killed", reason, Optional.empty());
             case Outcome.Exited(int code, String out, boolean truncated) when truncated -> fail(TaskState.FAILED,
                     "output_too_large", "result exceeds " + o.config.output().maxResultBytes() + " bytes", Optional.of(code));
@@ -158,7 +160,7 @@ final class TaskRun implements Scheduler.Job {
             return fail(TaskState.FAILED, "bad_output", "agent printed no result on stdout (expected JSON)", Optional.of(code));
         try {
             String normalized = JSON.writeValueAsString(JSON.readTree(out));
-            move(InstanceState.TERMINATED, "agent exited 0");
+            move(InstanceState.TERMINATED, "completed: agent exited 0");
             return task.succeeded(normalized, code, o.clock.instant());
         } catch (JacksonException e) {
             String head = out.strip().lines().findFirst().orElse("");
