@@ -172,8 +172,8 @@ public final class Orchestrator {
         if (priority < 0 || priority > 9) throw AegisException.invalid("priority", priority + " is not from 0 to 9");
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
-        tasks.create(task);
         TaskRun run = new TaskRun(this, task, agent, priority);
+        run.accept();
         running.put(task.id(), run);
         if (listener != null) events.subscribe(task.id(), listener);
         try {

@@ -21,6 +21,8 @@ final class TaskRun implements Scheduler.Job {
     private final int priority;
     final CompletableFuture<Task> done = new CompletableFuture<>();
     private final List<LogLine> unsaved = new ArrayList<>();
+    /** Transitions not yet written: each step of the flow is written in one transaction with the task row. */
+    private final List<Transition> pending = new ArrayList<>();
     private Task task;
     private long seq;
     private long logBytes;
@@ -34,7 +36,13 @@ final class TaskRun implements Scheduler.Job {
         this.task = task;
         this.agent = agent;
         this.priority = priority;
-        o.tasks.addTransition(new Transition(task.id(), "", Optional.empty(), InstanceState.COLD, task.createdAt(), "task accepted"));
+        pending.add(new Transition(task.id(), "", Optional.empty(), InstanceState.COLD, task.createdAt(), "task accepted"));
+    }
+
+    /** Stores the accepted task with its first transition; before this returns, the task is not accepted. */
+    synchronized void accept() {
+        o.tasks.record(task, true, List.copyOf(pending), List.of());
+        pending.clear();
     }
 
     @Override
@@ -98,7 +106,6 @@ final class TaskRun implements Scheduler.Job {
         if (runtime == null)
             return fail(TaskState.FAILED, "runtime_unavailable", "runtime " + agent.manifest().runtime() + " is gone", Optional.empty());
         task = task.running(o.clock.instant());
-        o.tasks.update(task);
         Session session = new Session(task.tenant(), task.id(), null, agent, policy, this::log);
         String token = null;
         try {
@@ -119,6 +126,7 @@ final class TaskRun implements Scheduler.Job {
             }
             if (cancelled) return stopped("before start");
             move(InstanceState.HOT, "task handed to agent");
+            persist(task);
             return judge(runtime.execute(instance, task.input(), this::log));
         } catch (RuntimeFailure e) {
             return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
@@ -180,11 +188,18 @@ final class TaskRun implements Scheduler.Job {
         return task.failed(end, new Task.TaskError(code, message), exit, o.clock.instant());
     }
 
-    private void move(InstanceState to, String reason) {
+    private synchronized void move(InstanceState to, String reason) {
         if (!state.canMoveTo(to)) throw new IllegalStateException("lifecycle: " + state + " -> " + to + " is not allowed");
-        o.tasks.addTransition(new Transition(task.id(), instance == null ? "" : instance.value(), Optional.of(state), to,
+        pending.add(new Transition(task.id(), instance == null ? "" : instance.value(), Optional.of(state), to,
                 o.clock.instant(), reason));
         state = to;
+    }
+
+    /** Writes the task row, the pending transitions and the unsaved log lines as one durable step. */
+    private synchronized void persist(Task t) {
+        o.tasks.record(t, false, List.copyOf(pending), List.copyOf(unsaved));
+        pending.clear();
+        unsaved.clear();
     }
 
     /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */
@@ -209,8 +224,7 @@ final class TaskRun implements Scheduler.Job {
     private synchronized void finish(Task end) {
         if (done.isDone()) return;
         task = end;
-        flushLogs();
-        o.tasks.update(end);
+        persist(end);
         o.running.remove(end.id());
         done.complete(end);
         o.events.ended(end);

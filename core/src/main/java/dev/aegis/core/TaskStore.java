@@ -20,6 +20,12 @@ public interface TaskStore {
 
     void addTransition(Transition transition);
 
+    /**
+     * Writes the task row (inserted when {@code insert}, else replaced), then {@code transitions} in order, then
+     * {@code logs}, in one transaction: one durable write for a whole step of the flow.
+     */
+    void record(Task task, boolean insert, List<Transition> transitions, List<LogLine> logs);
+
     /** In the order they happened. */
     List<Transition> transitions(String taskId);
 

@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.SqlStatement;
@@ -32,25 +33,52 @@ final class SqlTaskStore implements TaskStore {
 
     @Override
     public void create(Task task) {
+        write.useHandle(h -> insert(h, task));
+    }
+
+    @Override
+    public void update(Task task) {
+        write.useHandle(h -> update(h, task));
+    }
+
+    @Override
+    public void record(Task task, boolean insert, List<Transition> transitions, List<LogLine> logs) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                write.useTransaction(h -> {
+                    if (insert) insert(h, task);
+                    else update(h, task);
+                    for (Transition t : transitions) insertTransition(h, t);
+                    insertLogs(h, logs);
+                });
+                return;
+            } catch (StatementException e) {
+                // A raced transition seq on PostgreSQL (a duplicate task id is a conflict, thrown by insert()):
+                // the whole transaction rolled back, so retrying is safe.
+                if (attempt == 3 || !Columns.isDuplicateKey(e)) throw e;
+            }
+        }
+    }
+
+    private static void insert(Handle h, Task task) {
         try {
-            write.useHandle(h -> bindTask(h.createUpdate("""
+            bindTask(h.createUpdate("""
                     INSERT INTO tasks (id, tenant, agent, input, state, result, error_code, error_message,
                                        exit_code, created_at, started_at, finished_at)
                     VALUES (:id, :tenant, :agent, :input, :state, :result, :errorCode, :errorMessage,
-                            :exitCode, :created, :started, :finished)"""), task).execute());
+                            :exitCode, :created, :started, :finished)"""), task).execute();
         } catch (StatementException e) {
             if (Columns.isDuplicateKey(e)) throw AegisException.conflict("task \"" + task.id() + "\" already exists");
             throw e;
         }
     }
 
-    @Override
-    public void update(Task task) {
-        int rows = write.withHandle(h -> bindTask(h.createUpdate("""
+    private static void update(Handle h, Task task) {
+        int rows = bindTask(h.createUpdate("""
                 UPDATE tasks SET tenant = :tenant, agent = :agent, input = :input, state = :state, result = :result,
                     error_code = :errorCode, error_message = :errorMessage, exit_code = :exitCode,
                     created_at = :created, started_at = :started, finished_at = :finished
-                WHERE id = :id"""), task).execute());
+                WHERE id = :id"""), task).execute();
         if (rows == 0) throw AegisException.notFound("task \"" + task.id() + "\" does not exist");
     }
 
@@ -116,7 +144,11 @@ final class SqlTaskStore implements TaskStore {
     }
 
     private void insertTransition(Transition t) {
-        write.useHandle(h -> h.createUpdate("""
+        write.useHandle(h -> insertTransition(h, t));
+    }
+
+    private static void insertTransition(Handle h, Transition t) {
+        h.createUpdate("""
                         INSERT INTO transitions (task_id, seq, instance_id, from_state, to_state, at, reason)
                         SELECT :task, COALESCE(MAX(seq), 0) + 1, :instance, :from, :to, :at, :reason
                         FROM transitions WHERE task_id = :task""")
@@ -126,7 +158,7 @@ final class SqlTaskStore implements TaskStore {
                 .bind("to", t.to().name())
                 .bind("at", Columns.nanos(t.at()))
                 .bind("reason", t.reason())
-                .execute());
+                .execute();
     }
 
     @Override
@@ -144,15 +176,18 @@ final class SqlTaskStore implements TaskStore {
     @Override
     public void appendLogs(List<LogLine> lines) {
         if (lines.isEmpty()) return;
-        write.useTransaction(h -> {
-            PreparedBatch batch = h.prepareBatch("""
-                    INSERT INTO task_logs (task_id, seq, at, line) VALUES (:task, :seq, :at, :line)
-                    ON CONFLICT (task_id, seq) DO NOTHING""");
-            for (LogLine l : lines)
-                batch.bind("task", l.taskId()).bind("seq", l.seq()).bind("at", Columns.nanos(l.at()))
-                        .bind("line", l.line()).add();
-            batch.execute();
-        });
+        write.useTransaction(h -> insertLogs(h, lines));
+    }
+
+    private static void insertLogs(Handle h, List<LogLine> lines) {
+        if (lines.isEmpty()) return;
+        PreparedBatch batch = h.prepareBatch("""
+                INSERT INTO task_logs (task_id, seq, at, line) VALUES (:task, :seq, :at, :line)
+                ON CONFLICT (task_id, seq) DO NOTHING""");
+        for (LogLine l : lines)
+            batch.bind("task", l.taskId()).bind("seq", l.seq()).bind("at", Columns.nanos(l.at()))
+                    .bind("line", l.line()).add();
+        batch.execute();
     }
 
     @Override

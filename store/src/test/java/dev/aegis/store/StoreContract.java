@@ -138,6 +138,29 @@ abstract class StoreContract {
     }
 
     @Test
+    void recordWritesTaskStepsAndLogsAtomically() {
+        Task t = queued("t1", "acme", T0);
+        Transition cold = new Transition("t1", "", Optional.empty(), InstanceState.COLD, T0, "accepted");
+        db.tasks().record(t, true, List.of(cold), List.of());
+        Task done = t.running(T0.plusMillis(1)).succeeded("{}", 0, T0.plusMillis(2));
+        Transition end = new Transition("t1", "i-1", Optional.of(InstanceState.COLD), InstanceState.FAILED, T0, "x");
+        LogLine line = new LogLine("t1", 1, T0, "hello");
+        db.tasks().record(done, false, List.of(end), List.of(line));
+        assertThat(db.tasks().find("t1")).contains(done);
+        assertThat(db.tasks().transitions("t1")).containsExactly(cold, end);
+        assertThat(db.tasks().logs("t1", 0)).containsExactly(line);
+        // A failing step (the task row is gone) writes none of its parts.
+        Task ghost = queued("ghost", "acme", T0);
+        Transition lost = new Transition("ghost", "", Optional.empty(), InstanceState.COLD, T0, "never");
+        assertThatThrownBy(() -> db.tasks().record(ghost, false, List.of(lost), List.of(new LogLine("ghost", 1, T0, "x"))))
+                .isInstanceOf(AegisException.class);
+        assertThat(db.tasks().transitions("ghost")).isEmpty();
+        assertThat(db.tasks().logs("ghost", 0)).isEmpty();
+        assertThatThrownBy(() -> db.tasks().record(t, true, List.of(), List.of())).isInstanceOf(AegisException.class)
+                .hasMessageContaining("already exists");
+    }
+
+    @Test
     void logsAfterSeqInOrderAndRetriesAreHarmless() {
         db.tasks().create(queued("t1", "acme", T0));
         List<LogLine> lines = IntStream.rangeClosed(1, 10)
