@@ -134,6 +134,16 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
         }
     }
 
+    /** One rmdir attempt: true if the cgroup is gone now, false if the kernel refused (it still holds tasks). */
+    static boolean tryRmdir(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static List<String> childNames(Path parent) {
         try (Stream<Path> s = Files.list(parent)) {
             return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList();

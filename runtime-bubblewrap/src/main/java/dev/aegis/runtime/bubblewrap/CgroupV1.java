@@ -86,7 +86,9 @@ final class CgroupV1 implements Cgroup {
 
     @Override
     public void remove(String name) {
-        if (parents.stream().noneMatch(p -> Files.isDirectory(p.resolve(name)))) return;
+        // The kernel refuses to rmdir a cgroup that holds a task, so trying first is safe, and it skips reading every
+        // procs file when execute() already emptied the cgroup (the usual case).
+        if (parents.stream().allMatch(p -> Cgroup.tryRmdir(p.resolve(name)))) return;
         kill(name);
         parents.forEach(p -> Cgroup.rmdir(p.resolve(name)));
     }

@@ -67,7 +67,7 @@ final class CgroupV2 implements Cgroup {
 
     @Override
     public void remove(String name) {
-        if (!Files.isDirectory(parent.resolve(name))) return;
+        if (Cgroup.tryRmdir(parent.resolve(name))) return; // refused while it holds a task: see CgroupV1.remove
         kill(name);
         Cgroup.rmdir(parent.resolve(name));
     }

@@ -15,10 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One running sandbox: the bwrap process, its cgroup and its folder. {@link #destroy()} releases all three and is
@@ -26,6 +25,9 @@ import java.util.concurrent.TimeoutException;
  */
 final class Sandbox {
     private static final long SPAWN_TIMEOUT_MS = 10_000;
+    private static final int PIPE_PAGE = 4096;
+    /** Kills sandboxes whose ready line does not come in time; see awaitReady. */
+    private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
     private final SandboxSpec spec;
     private final String name;
     private final InstanceFolder folder;
@@ -90,8 +92,12 @@ final class Sandbox {
             folder.writeTask(taskJson);
             OutputCapture out = new OutputCapture(process.getInputStream(), spec.limits().maxResultBytes(), this::kill);
             LogPump err = new LogPump(process.getErrorStream(), spec.limits().maxLogBytes(), logs);
-            // Written from its own thread: an agent that never reads stdin must not block us on a full pipe.
-            Thread.ofVirtual().name("aegis-stdin").start(() -> feed(taskJson));
+            byte[] input = ("go\n" + taskJson).getBytes(StandardCharsets.UTF_8);
+            // An agent that never reads stdin must not block us on a full pipe, so big tasks are written from their own
+            // thread. A small one is written here: any pipe holds at least one page, so it cannot block (saves a thread
+            // handoff on every task).
+            if (input.length <= PIPE_PAGE) feed(input);
+            else Thread.ofVirtual().name("aegis-stdin").start(() -> feed(input));
             boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             kill(); // done or out of time: nothing in the cgroup may outlive this point (e.g. a double-forked child)
             int code = process.waitFor();
@@ -154,7 +160,8 @@ final class Sandbox {
     private void release() {
         destroyed = true;
         try {
-            killTree();
+            // The process only: cgroup.remove() below kills whatever else is left before it removes the cgroup.
+            process.toHandle().destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -176,24 +183,24 @@ final class Sandbox {
     }
 
     private void awaitReady() throws IOException {
-        InputStream in = process.getInputStream();
-        String line;
-        try {
-            line = CompletableFuture.supplyAsync(() -> readLine(in), r -> Thread.ofVirtual().start(r))
-                    .get(SPAWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new RuntimeFailure("sandbox " + name + " did not start within " + SPAWN_TIMEOUT_MS + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RuntimeFailure("interrupted while starting sandbox " + name, e);
-        } catch (ExecutionException e) {
-            throw new IOException(e.getCause());
-        }
+        // Read on this thread rather than on a helper thread awaited with a timeout: that cost two thread handoffs per
+        // spawn. A watchdog kills the process if the line does not come in time, which ends the read with EOF.
+        ScheduledFuture<?> timer = WATCHDOG.schedule(() -> process.toHandle().destroyForcibly(), SPAWN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        String line = readLine(process.getInputStream());
+        boolean timedOut = !timer.cancel(false);
+        if (timedOut) throw new RuntimeFailure("sandbox " + name + " did not start within " + SPAWN_TIMEOUT_MS + " ms");
+        if (Thread.currentThread().isInterrupted()) throw new RuntimeFailure("interrupted while starting sandbox " + name);
         if (line.equals(BwrapCommand.READY)) return;
         // No marker: the wrapper or bwrap failed and is exiting with its reason on stderr.
         byte[] why = process.getErrorStream().readNBytes(4096);
         int code = waitBriefly();
         throw new RuntimeFailure(Diagnosis.of(code, new String(why, StandardCharsets.UTF_8).strip()));
+    }
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        var pool = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("aegis-spawn-watchdog").daemon().factory());
+        pool.setRemoveOnCancelPolicy(true);
+        return pool;
     }
 
     private int waitBriefly() {
@@ -216,9 +223,9 @@ final class Sandbox {
         return line.toString();
     }
 
-    private void feed(String taskJson) {
+    private void feed(byte[] input) {
         try (OutputStream stdin = process.getOutputStream()) {
-            stdin.write(("go\n" + taskJson).getBytes(StandardCharsets.UTF_8));
+            stdin.write(input);
         } catch (IOException e) {
             // the agent exited or closed stdin: its outcome tells the story
         }
