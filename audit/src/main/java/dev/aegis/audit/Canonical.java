@@ -6,8 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.Map;
 
@@ -20,15 +18,13 @@ final class Canonical {
     static final byte[] ZERO_HASH = new byte[32];
     static final HexFormat HEX = HexFormat.of();
     static final byte[] CHECKPOINT_TAG = "AEGIS-AUDIT-CHECKPOINT-v1\n".getBytes(StandardCharsets.US_ASCII);
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Canonical::newSha256);
 
     private Canonical() {}
 
     /** Record times are UTC with exactly six fraction digits, so the stored text has one spelling. */
     static String time(Instant t) {
-        return TIME.format(t);
+        return RecordTime.format(t);
     }
 
     /** SHA-256 of u64(seq) s(time) s(tenant) s(actor) s(agent) s(task) s(action) s(target) s(decision) s(reason) u32(n) n×(s(k) s(v)) prev. */

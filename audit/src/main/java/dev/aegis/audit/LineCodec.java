@@ -34,7 +34,7 @@ final class LineCodec {
 
     static byte[] encode(AuditRecord r) {
         AuditEvent e = r.event();
-        StringBuilder b = new StringBuilder(320);
+        StringBuilder b = new StringBuilder(1024);
         b.append("{\"type\":\"record\",\"seq\":").append(r.seq());
         field(b, "time", Canonical.time(r.time()));
         field(b, "tenant", e.tenant());
@@ -55,8 +55,7 @@ final class LineCodec {
             string(b, d.getValue());
         }
         b.append('}');
-        field(b, "prev", r.prevHash());
-        field(b, "hash", r.hash());
+        b.append(",\"prev\":\"").append(r.prevHash()).append("\",\"hash\":\"").append(r.hash()).append('"'); // hex: nothing to escape
         return b.append("}\n").toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -72,7 +71,7 @@ final class LineCodec {
 
     /** Decodes one line (with or without its trailing newline). Throws {@link IllegalArgumentException} saying why not. */
     static Line decode(byte[] buf, int off, int len) {
-        Map<String, Object> f = new TreeMap<>();
+        Map<String, Object> f = new java.util.HashMap<>(32);
         try (JsonParser p = JSON.createParser(buf, off, len)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("not a JSON object");
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -109,12 +108,12 @@ final class LineCodec {
         if (details == null) throw new IllegalArgumentException("field details is missing");
         AuditEvent e = new AuditEvent(str(f, "tenant"), str(f, "actor"), opt(str(f, "agent")), opt(str(f, "task")),
                 str(f, "action"), str(f, "target"), AuditDecision.fromWire(str(f, "decision")), str(f, "reason"), details);
-        return new AuditRecord(num(f, "seq"), Instant.parse(str(f, "time")), e, hex(f, "prev"), hex(f, "hash"));
+        return new AuditRecord(num(f, "seq"), RecordTime.parse(str(f, "time")), e, hex(f, "prev"), hex(f, "hash"));
     }
 
     private static AuditCheckpoint checkpoint(Map<String, Object> f) {
         if (f.size() != 7) throw new IllegalArgumentException("a checkpoint has 7 fields, this line has " + f.size());
-        return new AuditCheckpoint(num(f, "from"), num(f, "to"), Instant.parse(str(f, "time")), hex(f, "head"),
+        return new AuditCheckpoint(num(f, "from"), num(f, "to"), RecordTime.parse(str(f, "time")), hex(f, "head"),
                 hex(f, "root"), str(f, "sig"));
     }
 
@@ -140,7 +139,12 @@ final class LineCodec {
 
     private static String hex(Map<String, Object> f, String name) {
         String s = str(f, name);
-        if (s.length() != 64 || !s.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        boolean ok = s.length() == 64;
+        for (int i = 0; ok && i < 64; i++) {
+            char c = s.charAt(i);
+            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }
+        if (!ok) {
             throw new IllegalArgumentException("field " + name + " is not 64 lower-case hex digits");
         }
         return s;
@@ -148,6 +152,14 @@ final class LineCodec {
 
     private static Optional<String> opt(String s) {
         return s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') return false;
+        }
+        return true;
     }
 
     private static void field(StringBuilder b, String name, String value) {
@@ -158,6 +170,10 @@ final class LineCodec {
     /** JSON string with the escapes Python's json.dumps(ensure_ascii=False) uses, so both agree on the bytes. */
     private static void string(StringBuilder b, String s) {
         b.append('"');
+        if (plain(s)) {
+            b.append(s).append('"'); // the common case: nothing to escape, one bulk copy
+            return;
+        }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {

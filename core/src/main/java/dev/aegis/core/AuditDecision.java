@@ -7,8 +7,10 @@ public enum AuditDecision {
     ALLOW,
     DENY;
 
+    private final String wire = name().toLowerCase(java.util.Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return wire;
     }
 
     public static AuditDecision fromWire(String s) {
