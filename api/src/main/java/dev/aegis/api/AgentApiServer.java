@@ -25,6 +25,8 @@ public final class AgentApiServer implements AutoCloseable {
     static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat",
             "locks/acquire", "locks/release", "bus/publish", "bus/subscribe", "tasks/delegate");
     private static final int MAX_BODY = 256 * 1024;
+    /** The group container sandboxes run as. */
+    private static final int SANDBOX_GID = 1000;
     private static final int MAX_LINE = 8 * 1024;
     private static final String SESSION = "aegis.session";
 
@@ -72,8 +74,14 @@ public final class AgentApiServer implements AutoCloseable {
         }
         app.start();
         try {
-            // Inside a sandbox the agent's uid maps to this process's uid, so owner-only access is enough.
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            // bubblewrap agents run as this process's uid (the owner); docker agents as uid/gid 1000 (the group).
+            // Anyone else is kept out by the mode; whoever connects still needs a live AEGIS_TOKEN.
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            try {
+                Files.setAttribute(socket, "unix:gid", SANDBOX_GID);
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                // not root: only same-uid sandboxes (bubblewrap) can connect; docker spawns say so clearly
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot set permissions on " + socket, e);
         }

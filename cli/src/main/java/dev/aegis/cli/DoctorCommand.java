@@ -2,6 +2,7 @@ package dev.aegis.cli;
 
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+import dev.aegis.runtime.docker.DockerRuntime;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -14,14 +15,17 @@ final class DoctorCommand implements java.util.concurrent.Callable<Integer> {
     Path data;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         // The data folder's own state dir: probing creates the runtime's cgroup parent, which its next start reuses.
-        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(DataDir.resolve(data).resolve("run/bubblewrap")));
+        Path dir = DataDir.resolve(data);
+        DockerRuntime docker = new DockerRuntime(dir.resolve("run/docker"));
+        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(dir.resolve("run/bubblewrap")), docker);
         int usable = 0;
         for (AgentRuntime r : runtimes) {
             System.out.printf("%-12s %-4s %s%n", r.name(), r.isApplicable() ? "ok" : "no", r.description());
             if (r.isApplicable()) usable++;
         }
+        docker.close();
         return usable > 0 ? 0 : 1;
     }
 }

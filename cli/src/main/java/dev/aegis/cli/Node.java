@@ -10,6 +10,7 @@ import dev.aegis.core.Orchestrator;
 import dev.aegis.core.SandboxSpec;
 import dev.aegis.core.Sessions;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+import dev.aegis.runtime.docker.DockerRuntime;
 import dev.aegis.store.Database;
 import dev.aegis.store.FileAgentFiles;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ public final class Node implements AutoCloseable {
     private final Config config;
     private final DataLock lock;
     private final Database db;
+    private final DockerRuntime docker;
     private final AgentApiServer agentApi;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
@@ -61,7 +63,8 @@ public final class Node implements AutoCloseable {
         this.db = Database.inDataDir(data);
         Sessions sessions = new Sessions();
         this.agentApi = new AgentApiServer(sessions, data.resolve("run/agent.sock")).start();
-        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")));
+        this.docker = new DockerRuntime(data.resolve("run/docker"));
+        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")), docker);
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
@@ -105,6 +108,11 @@ public final class Node implements AutoCloseable {
         api.ifPresent(ApiServer::close);
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
+        try {
+            docker.close();
+        } catch (java.io.IOException e) {
+            // the client's connection pool only; nothing of the sandboxes depends on it
+        }
         db.close();
         lock.close();
     }

@@ -9,6 +9,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -66,6 +67,10 @@ public abstract class RuntimeConformance {
         Files.writeString(agentDir.resolve("hello.txt"), "hello from /agent\n");
         socket = root.resolve("agent.sock");
         socketServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
+        // As the server sets them up: code readable by any sandbox uid, the socket open to the sandbox group.
+        for (Path p : List.of(root, agentDir, agentLib)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+        Files.setAttribute(socket, "unix:gid", 1000);
         runtime = create(root.resolve("state"));
         assertThat(runtime.isApplicable()).as(runtime.description()).isTrue();
     }

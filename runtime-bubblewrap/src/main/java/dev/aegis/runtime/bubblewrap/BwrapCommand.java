@@ -43,7 +43,7 @@ final class BwrapCommand {
         //    the limits, with no window where the agent runs unlimited. ulimit -f caps each file the agent writes
         //    (result.json and rw mounts live on the host disk; 1 MiB slack so tmpfs reports ENOSPC first);
         //    fd 3 carries the seccomp program to bwrap.
-        StringBuilder enter = new StringBuilder();
+        StringBuilder enter = new StringBuilder("unset PWD; "); // else the host path shows in /proc/1/environ
         for (Path procs : cgroupProcs) enter.append("echo $$ > ").append(quote(procs)).append(" && ");
         enter.append("ulimit -f ").append((Math.max(r.diskBytes(), spec.limits().maxResultBytes()) + (1 << 20)) / 512).append(" && ");
         if (seccomp) enter.append("exec 3< ").append(quote(folder.file("seccomp.bpf"))).append(" && ");
@@ -68,6 +68,11 @@ final class BwrapCommand {
         for (String e : List.of("passwd", "group", "hosts")) a.addAll(List.of("--ro-bind", folder.file(e).toString(), "/etc/" + e));
         // 6. Kernel file systems scoped to the sandbox: its own /proc (pid ns) and a minimal /dev.
         a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
+        // 6b. Kernel settings read-only. The sandbox's uid maps to the orchestrator's host uid; when that is root,
+        //     the kernel's sysctl check (host uid 0, not capabilities) would let the agent write /proc/sys, e.g.
+        //     kernel/core_pattern, which is a host escape. The host's /proc/sys, bound read-only, covers it.
+        for (String p : List.of("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"))
+            a.addAll(List.of("--ro-bind-try", p, p));
         // 7. Scratch space, size-capped (tmpfs pages also count against the memory cgroup).
         a.addAll(List.of("--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
         a.addAll(List.of("--size", Long.toString(r.diskBytes()), "--tmpfs", "/workspace"));
