@@ -7,6 +7,7 @@ import dev.aegis.core.Agent;
 import dev.aegis.core.AgentFiles;
 import dev.aegis.core.ApiKey;
 import dev.aegis.core.ApiKeys;
+import dev.aegis.core.AuditLog;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import io.javalin.Javalin;
@@ -34,7 +35,8 @@ public final class ApiServer implements AutoCloseable {
     private final ApiConfig config;
     private final Javalin app;
 
-    public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, ApiConfig config) {
+    public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
+        AuditRoutes auditRoutes = new AuditRoutes(audit);
         this.orchestrator = orchestrator;
         this.keys = keys;
         this.files = files;
@@ -53,21 +55,32 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
             cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             cfg.routes.before("/v1/*", this::authenticate);
-            cfg.routes.post("/v1/agents", this::deploy);
+            cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
             cfg.routes.get("/v1/agents", ctx -> ctx.json(Map.of("agents",
                     orchestrator.agents(tenant(ctx)).stream().map(Views::agent).toList())));
             cfg.routes.get("/v1/agents/{name}", ctx -> ctx.json(Views.agent(orchestrator.agent(tenant(ctx), ctx.pathParam("name")))));
-            cfg.routes.post("/v1/tasks", this::submit);
+            cfg.routes.post("/v1/tasks", ctx -> as(ctx, () -> submit(ctx)));
             cfg.routes.get("/v1/tasks", ctx -> ctx.json(Map.of("tasks", orchestrator.tasks(tenant(ctx), limit(ctx)).stream()
                     .map(t -> Views.task(t, java.util.List.of())).toList())));
             cfg.routes.get("/v1/tasks/{id}", ctx -> ctx.json(view(tenant(ctx), ctx.pathParam("id"))));
             cfg.routes.get("/v1/tasks/{id}/logs", this::logs);
             cfg.routes.sse("/v1/tasks/{id}/logs/stream", client -> new LogStream(orchestrator, client, tenant(client.ctx())).run());
-            cfg.routes.post("/v1/tasks/{id}/cancel", ctx -> {
+            cfg.routes.post("/v1/tasks/{id}/cancel", ctx -> as(ctx, () -> {
                 role(ctx, RUNNERS);
                 Task t = orchestrator.cancel(tenant(ctx), ctx.pathParam("id"));
                 ctx.json(view(t.tenant(), t.id()));
+            }));
+            cfg.routes.get("/v1/audit", ctx -> auditRoutes.query(ctx, ctx.attribute(KEY)));
+            cfg.routes.get("/v1/audit/verify", ctx -> {
+                role(ctx, Set.of("admin"));
+                auditRoutes.verify(ctx);
             });
+            cfg.routes.get("/v1/audit/pubkey", auditRoutes::publicKey);
+            cfg.routes.get("/v1/audit/export", ctx -> {
+                role(ctx, Set.of("admin"));
+                auditRoutes.export(ctx);
+            });
+            cfg.routes.get("/v1/audit/{seq}/proof", auditRoutes::proof);
         });
     }
 
@@ -83,6 +96,19 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+    }
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** Runs a state-changing call with its caller bound, so the audit log names who did it. */
+    private static void as(Context ctx, Call call) throws Exception {
+        ApiKey key = ctx.attribute(KEY);
+        ScopedValue.where(Orchestrator.ACTOR, "key:" + key.id()).call(() -> {
+            call.run();
+            return null;
+        });
     }
 
     private void authenticate(Context ctx) {

@@ -23,6 +23,10 @@ final class Client {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    HttpClient http() {
+        return http;
+    }
+
     String base() {
         String u = url != null ? url : System.getenv().getOrDefault("AEGIS_URL", "http://127.0.0.1:7070");
         return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;

@@ -1,6 +1,8 @@
 package dev.aegis.cli;
 
 import dev.aegis.api.AgentApiServer;
+import dev.aegis.audit.FileAuditLog;
+import dev.aegis.core.AuditVerification;
 import dev.aegis.api.ApiConfig;
 import dev.aegis.api.ApiServer;
 import dev.aegis.core.AgentRuntime;
@@ -47,6 +49,7 @@ public final class Node implements AutoCloseable {
     private final Config config;
     private final DataLock lock;
     private final Database db;
+    private final FileAuditLog audit;
     private final DockerRuntime docker;
     private final AgentApiServer agentApi;
     private final Orchestrator orchestrator;
@@ -60,6 +63,14 @@ public final class Node implements AutoCloseable {
         Path data = config.dataDir().toAbsolutePath();
         this.lock = DataLock.acquire(data);
         Path agentLib = Bundled.extractAgentLib(data.resolve("lib/python"));
+        this.audit = FileAuditLog.open(data.resolve("audit"));
+        if (audit.verifyTail() instanceof AuditVerification.Broken(long seq, String problem)) {
+            audit.close();
+            lock.close();
+            throw new IllegalStateException("the audit log in " + data.resolve("audit") + " is damaged at record " + seq
+                    + ": " + problem + ". Keep it as evidence; run `aegis audit verify` for the full report. AEGIS will not "
+                    + "append to a broken chain: move the folder aside to start a new log.");
+        }
         this.db = Database.inDataDir(data);
         Sessions sessions = new Sessions();
         this.agentApi = new AgentApiServer(sessions, data.resolve("run/agent.sock")).start();
@@ -69,11 +80,11 @@ public final class Node implements AutoCloseable {
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle()),
-                runtimes, db.agents(), db.tasks(), files, sessions, Clock.systemUTC());
+                runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC());
         this.recovered = orchestrator.recover();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
-        this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files,
+        this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5))).start());
     }
 
@@ -95,6 +106,10 @@ public final class Node implements AutoCloseable {
         return recovered;
     }
 
+    public FileAuditLog audit() {
+        return audit;
+    }
+
     public Path dataDir() {
         return config.dataDir();
     }
@@ -114,6 +129,7 @@ public final class Node implements AutoCloseable {
             // the client's connection pool only; nothing of the sandboxes depends on it
         }
         db.close();
+        audit.close();
         lock.close();
     }
 }

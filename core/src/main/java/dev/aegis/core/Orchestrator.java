@@ -43,13 +43,21 @@ public final class Orchestrator {
     final Sessions sessions;
     final Clock clock;
     final TaskEvents events = new TaskEvents();
+    final AuditLog audit;
+
+    /**
+     * Who is acting, for the audit log: bound by the API around a call ({@code key:<id>}); {@code local} when a
+     * command of this host calls the orchestrator directly.
+     */
+    public static final ScopedValue<String> ACTOR = ScopedValue.newInstance();
     final Scheduler scheduler;
     final WarmPools pools;
     final Map<String, TaskRun> running = new ConcurrentHashMap<>();
     volatile boolean closing;
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
-                        AgentFiles files, Sessions sessions, Clock clock) {
+                        AgentFiles files, Sessions sessions, AuditLog audit, Clock clock) {
+        this.audit = audit;
         this.config = config;
         Map<String, AgentRuntime> byName = new HashMap<>();
         for (AgentRuntime r : runtimes) byName.put(r.name(), r);
@@ -77,8 +85,10 @@ public final class Orchestrator {
             List<Transition> steps = tasks.transitions(t.id());
             if (!steps.isEmpty() && !steps.getLast().to().isFinal()) {
                 Transition last = steps.getLast();
-                tasks.addTransition(new Transition(t.id(), last.instanceId(), Optional.of(last.to()),
-                        InstanceState.FAILED, now, "orchestrator restarted"));
+                Transition end = new Transition(t.id(), last.instanceId(), Optional.of(last.to()),
+                        InstanceState.FAILED, now, "orchestrator restarted");
+                audit.append(TaskRun.auditOf(t.tenant(), t.agent(), end));
+                tasks.addTransition(end);
             }
             tasks.update(t.failed(TaskState.FAILED, new Task.TaskError("orchestrator_restarted",
                     "orchestrator restarted while the task was " + t.state().name().toLowerCase()), Optional.empty(), now));
@@ -135,11 +145,15 @@ public final class Orchestrator {
         if (runtime == null)
             throw new AegisException("runtime_unavailable", "runtime: \"" + manifest.runtime()
                     + "\" is not available on this node; available: " + runtimes.keySet(), "runtime");
-        if (new Policy(manifest, config.limits()).resources() instanceof Decision.Deny(String reason))
-            throw new AegisException("policy_denied", reason, "resources");
+        Decision resources = new Policy(manifest, config.limits()).resources();
+        audit.append(AuditEvent.decided(tenant, actor(), "policy.resources", "agent:" + manifest.name(), resources)
+                .withAgent(manifest.name()));
+        if (resources instanceof Decision.Deny(String reason)) throw new AegisException("policy_denied", reason, "resources");
         AgentFiles.Installed installed = files.install(tenant, manifest.name(), folder);
         Agent agent = new Agent(tenant, manifest, yaml, installed.dir(), installed.digest(), clock.instant());
         agents.save(agent);
+        audit.append(AuditEvent.of(tenant, actor(), "agent.deploy", "agent:" + agent.name(), Map.of("version",
+                manifest.version(), "digest", agent.digest(), "runtime", manifest.runtime())).withAgent(agent.name()));
         pools.deployed(agent);
         return agent;
     }
@@ -173,6 +187,9 @@ public final class Orchestrator {
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
         TaskRun run = new TaskRun(this, task, agent, priority);
+        audit.append(AuditEvent.of(tenant, actor(), "task.submit", "task:" + task.id(),
+                Map.of("priority", Integer.toString(priority), "input_sha256", Hashes.sha256(inputJson)))
+                .withAgent(agent.name()).withTask(task.id()));
         run.accept();
         running.put(task.id(), run);
         if (listener != null) events.subscribe(task.id(), listener);
@@ -229,8 +246,14 @@ public final class Orchestrator {
         Task task = task(tenant, taskId);
         TaskRun run = running.get(taskId);
         if (run == null) return task;
+        audit.append(AuditEvent.of(tenant, actor(), "task.cancel", "task:" + taskId, Map.of())
+                .withAgent(task.agent()).withTask(taskId));
         run.cancel();
         return await(tenant, taskId, Duration.ofSeconds(10));
+    }
+
+    static String actor() {
+        return ACTOR.orElse("local");
     }
 
     /** The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. */

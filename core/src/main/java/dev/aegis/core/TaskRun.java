@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -41,8 +42,21 @@ final class TaskRun implements Scheduler.Job {
 
     /** Stores the accepted task with its first transition; before this returns, the task is not accepted. */
     synchronized void accept() {
+        audited(pending);
         o.tasks.record(task, true, List.copyOf(pending), List.of());
         pending.clear();
+    }
+
+    /** The audit record of one lifecycle step. */
+    static AuditEvent auditOf(String tenant, String agent, Transition t) {
+        return AuditEvent.of(tenant, "system", "lifecycle." + t.to().name().toLowerCase(),
+                t.instanceId().isEmpty() ? "task:" + t.taskId() : "instance:" + t.instanceId(), Map.of())
+                .withAgent(agent).withTask(t.taskId()).withDetails(Map.of("reason", t.reason()));
+    }
+
+    /** Audit first, then store: a step in the store is never missing from the audit log. */
+    private void audited(List<Transition> steps) {
+        for (Transition t : steps) o.audit.append(auditOf(task.tenant(), agent.name(), t));
     }
 
     @Override
@@ -197,6 +211,11 @@ final class TaskRun implements Scheduler.Job {
 
     /** Writes the task row, the pending transitions and the unsaved log lines as one durable step. */
     private synchronized void persist(Task t) {
+        audited(pending);
+        if (t.state().isFinal()) o.audit.append(AuditEvent.of(t.tenant(), "system", "task.result", "task:" + t.id(),
+                        Map.of("state", t.state().name().toLowerCase(), "result_sha256", t.result().map(Hashes::sha256).orElse(""),
+                                "error", t.error().map(e -> e.code() + ": " + e.message()).orElse("")))
+                .withAgent(agent.name()).withTask(t.id()));
         o.tasks.record(t, false, List.copyOf(pending), List.copyOf(unsaved));
         pending.clear();
         unsaved.clear();

@@ -1,0 +1,126 @@
+package dev.aegis.api;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.ApiKey;
+import dev.aegis.core.AuditLog;
+import dev.aegis.core.AuditProof;
+import dev.aegis.core.AuditQuery;
+import dev.aegis.core.AuditRecord;
+import dev.aegis.core.AuditVerification;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /v1/audit}: query, verify, proofs, export and the signing key. An admin sees every tenant (and may filter
+ * by {@code tenant}); any other key sees only its own tenant's records.
+ */
+final class AuditRoutes {
+    private final AuditLog audit;
+
+    AuditRoutes(AuditLog audit) {
+        this.audit = audit;
+    }
+
+    void query(Context ctx, ApiKey key) {
+        AuditQuery q = AuditQuery.all(intParam(ctx, "limit", 100, 1, AuditQuery.MAX_LIMIT));
+        String tenant = ctx.queryParam("tenant");
+        if (!key.role().equals("admin")) {
+            if (tenant != null && !tenant.equals(key.tenant()))
+                throw new AegisException("forbidden", "tenant: only an admin key may read another tenant's audit records", "tenant");
+            tenant = key.tenant();
+        }
+        if (tenant != null) q = q.tenant(tenant);
+        if (ctx.queryParam("agent") != null) q = q.agent(ctx.queryParam("agent"));
+        if (ctx.queryParam("task") != null) q = q.task(ctx.queryParam("task"));
+        if (ctx.queryParam("action") != null) q = q.action(ctx.queryParam("action"));
+        if (ctx.queryParam("since") != null) q = q.since(instant(ctx, "since"));
+        if (ctx.queryParam("until") != null) q = q.until(instant(ctx, "until"));
+        q = q.after(intParam(ctx, "after", 0, 0, Long.MAX_VALUE));
+        List<AuditRecord> records = audit.query(q);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("records", records.stream().map(AuditRoutes::view).toList());
+        body.put("last_seq", audit.lastSeq());
+        if (!records.isEmpty()) body.put("next_after", records.getLast().seq());
+        ctx.json(body);
+    }
+
+    void verify(Context ctx) {
+        long from = intParam(ctx, "from", 1, 1, Long.MAX_VALUE);
+        ctx.json(switch (audit.verify(from, audit.publicKey(), (seq, last) -> { })) {
+            case AuditVerification.Intact i -> Map.of("intact", true, "from_seq", i.fromSeq(), "last_seq", i.lastSeq(),
+                    "records", i.records(), "checkpoints", i.checkpoints(), "last_checkpoint_seq", i.lastCheckpointSeq());
+            case AuditVerification.Broken b -> Map.of("intact", false, "first_bad_seq", b.firstBadSeq(), "problem", b.problem());
+        });
+    }
+
+    void proof(Context ctx) {
+        long seq = longPath(ctx, "seq");
+        AuditProof p = audit.proof(seq);
+        ctx.json(Map.of("seq", p.seq(), "record_hash", p.recordHash(), "leaf_index", p.leafIndex(), "path", p.path(),
+                "checkpoint", p.checkpoint()));
+    }
+
+    void export(Context ctx) throws Exception {
+        long from = intParam(ctx, "from", 1, 1, Long.MAX_VALUE);
+        ctx.contentType("application/x-ndjson");
+        audit.export(from, ctx.res().getOutputStream());
+    }
+
+    void publicKey(Context ctx) {
+        ctx.contentType("application/x-pem-file").result(audit.publicKey());
+    }
+
+    static Map<String, Object> view(AuditRecord r) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("seq", r.seq());
+        v.put("time", r.time().toString());
+        v.put("tenant", r.event().tenant());
+        v.put("actor", r.event().actor());
+        r.event().agent().ifPresent(a -> v.put("agent", a));
+        r.event().task().ifPresent(t -> v.put("task", t));
+        v.put("action", r.event().action());
+        v.put("target", r.event().target());
+        v.put("decision", r.event().decision().wire());
+        if (!r.event().reason().isEmpty()) v.put("reason", r.event().reason());
+        v.put("details", r.event().details());
+        v.put("prev_hash", r.prevHash());
+        v.put("hash", r.hash());
+        return v;
+    }
+
+    private static long longPath(Context ctx, String name) {
+        try {
+            return Long.parseLong(ctx.pathParam(name));
+        } catch (NumberFormatException e) {
+            throw AegisException.invalid(name, "\"" + ctx.pathParam(name) + "\" is not a sequence number");
+        }
+    }
+
+    private static int intParam(Context ctx, String name, int fallback, int min, int max) {
+        return (int) intParam(ctx, name, (long) fallback, min, (long) max);
+    }
+
+    private static long intParam(Context ctx, String name, long fallback, long min, long max) {
+        String raw = ctx.queryParam(name);
+        if (raw == null) return fallback;
+        try {
+            long v = Long.parseLong(raw);
+            if (v >= min && v <= max) return v;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw AegisException.invalid(name, "\"" + raw + "\" must be an integer from " + min + " to " + max);
+    }
+
+    private static Instant instant(Context ctx, String name) {
+        try {
+            return Instant.parse(ctx.queryParam(name));
+        } catch (DateTimeParseException e) {
+            throw AegisException.invalid(name, "\"" + ctx.queryParam(name) + "\" is not a time; use ISO-8601, e.g. 2026-11-25T10:00:00Z");
+        }
+    }
+}
