@@ -51,8 +51,11 @@ class AuditFlowTest {
 
             List<String> actions = new ArrayList<>();
             http.get("/v1/audit?task=" + taskId).body().path("records").forEach(r -> actions.add(r.path("action").asText()));
-            assertThat(actions).containsExactly("task.submit", "lifecycle.cold", "lifecycle.warm", "lifecycle.hot",
+            assertThat(actions).containsExactly("lifecycle.cold", "lifecycle.warm", "lifecycle.hot",
                     "lifecycle.terminated", "task.result");
+            JsonNode accepted = http.get("/v1/audit?task=" + taskId).body().path("records").get(0);
+            assertThat(accepted.path("actor").asText()).as("the submitter").isEqualTo("key:" + keyId);
+            assertThat(accepted.path("details").path("input_sha256").asText()).hasSize(64);
             JsonNode result = http.get("/v1/audit?task=" + taskId + "&action=task.result").body().path("records").get(0);
             String stored = Http.JSON.writeValueAsString(task.path("result"));
             assertThat(result.path("details").path("result_sha256").asText()).isEqualTo(Hashes.sha256(stored));

@@ -59,6 +59,10 @@ public record AuditEvent(String tenant, String actor, Optional<String> agent, Op
         return new AuditEvent(tenant, actor, Optional.of(agentName), task, action, target, decision, reason, details);
     }
 
+    public AuditEvent withActor(String who) {
+        return new AuditEvent(tenant, who, agent, task, action, target, decision, reason, details);
+    }
+
     public AuditEvent withTask(String taskId) {
         return new AuditEvent(tenant, actor, agent, Optional.of(taskId), action, target, decision, reason, details);
     }

@@ -187,9 +187,6 @@ public final class Orchestrator {
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
         TaskRun run = new TaskRun(this, task, agent, priority);
-        audit.append(AuditEvent.of(tenant, actor(), "task.submit", "task:" + task.id(),
-                Map.of("priority", Integer.toString(priority), "input_sha256", Hashes.sha256(inputJson)))
-                .withAgent(agent.name()).withTask(task.id()));
         run.accept();
         running.put(task.id(), run);
         if (listener != null) events.subscribe(task.id(), listener);

@@ -40,9 +40,13 @@ final class TaskRun implements Scheduler.Job {
         pending.add(new Transition(task.id(), "", Optional.empty(), InstanceState.COLD, task.createdAt(), "task accepted"));
     }
 
-    /** Stores the accepted task with its first transition; before this returns, the task is not accepted. */
+    /**
+     * Stores the accepted task with its first transition; before this returns, the task is not accepted. Its one
+     * audit record is the {@code Cold} step, by the submitting actor, with the input's hash.
+     */
     synchronized void accept() {
-        audited(pending);
+        o.audit.append(auditOf(task.tenant(), agent.name(), pending.getFirst()).withActor(Orchestrator.actor())
+                .withDetails(Map.of("priority", Integer.toString(priority), "input_sha256", Hashes.sha256(task.input()))));
         o.tasks.record(task, true, List.copyOf(pending), List.of());
         pending.clear();
     }
@@ -140,8 +144,14 @@ final class TaskRun implements Scheduler.Job {
             }
             if (cancelled) return stopped("before start");
             move(InstanceState.HOT, "task handed to agent");
-            persist(task);
-            return judge(runtime.execute(instance, task.input(), this::log));
+            // Recorded while the agent starts, not before: a warm dispatch then costs no fsync. The end of the task
+            // waits for this record, so the store and the audit log still see every step in order.
+            Task dispatched = task;
+            CompletableFuture<Void> recorded = CompletableFuture.runAsync(() -> persist(dispatched),
+                    r -> Thread.ofVirtual().start(r));
+            Outcome outcome = runtime.execute(instance, task.input(), this::log);
+            recorded.join();
+            return judge(outcome);
         } catch (RuntimeFailure e) {
             return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
         } finally {
