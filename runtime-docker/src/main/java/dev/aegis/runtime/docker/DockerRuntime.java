@@ -72,7 +72,7 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
     }
 
     /** {@code aegis-<first 8 hex of sha256(stateDir)>}: each orchestrator (data folder) owns its own containers. */
-    static String owner(Path stateDir) {
+    public static String owner(Path stateDir) {
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(stateDir.toString().getBytes(StandardCharsets.UTF_8));
             return "aegis-" + HexFormat.of().formatHex(hash, 0, 4);
