@@ -46,6 +46,8 @@ final class Views {
         t.startedAt().ifPresent(s -> v.put("started_at", s.toString()));
         t.finishedAt().ifPresent(f -> v.put("finished_at", f.toString()));
         t.finishedAt().ifPresent(f -> v.put("duration_ms", Duration.between(t.createdAt(), f).toMillis()));
+        t.usage().ifPresent(u -> v.put("usage", Map.of("uptime_ms", u.uptime().toMillis(), "cpu_ms",
+                u.cpu().toNanos() / 1e6, "memory_peak_bytes", u.memoryPeakBytes())));
         if (!transitions.isEmpty()) v.put("lifecycle", lifecycle(transitions));
         return v;
     }

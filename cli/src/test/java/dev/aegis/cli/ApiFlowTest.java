@@ -66,6 +66,9 @@ class ApiFlowTest {
         List<String> states = new ArrayList<>();
         t.path("lifecycle").forEach(s -> states.add(s.path("state").asText()));
         assertThat(states).containsExactly("cold", "warm", "hot", "terminated");
+        assertThat(t.path("usage").path("cpu_ms").asDouble()).as("python ran: it used CPU").isPositive();
+        assertThat(t.path("usage").path("memory_peak_bytes").asLong()).isBetween(1L << 20, 128L << 20);
+        assertThat(t.path("usage").path("uptime_ms").asLong()).isPositive();
         JsonNode logs = http.get("/v1/tasks/" + t.path("id").asText() + "/logs").body().path("logs");
         assertThat(logs.toString()).contains("summarizing").contains("picked sentences [2, 3]");
     }

@@ -8,6 +8,7 @@ import java.util.Optional;
  *
  * @param input  the task JSON as submitted
  * @param result the agent's result JSON, when it succeeded
+ * @param usage  what its instance used, when the runtime meters it
  */
 public record Task(
         String id,
@@ -20,26 +21,32 @@ public record Task(
         Optional<Integer> exitCode,
         Instant createdAt,
         Optional<Instant> startedAt,
-        Optional<Instant> finishedAt) {
+        Optional<Instant> finishedAt,
+        Optional<Usage> usage) {
 
     public static Task queued(String id, String tenant, String agent, String input, Instant now) {
         return new Task(id, tenant, agent, input, TaskState.QUEUED, Optional.empty(), Optional.empty(),
-                Optional.empty(), now, Optional.empty(), Optional.empty());
+                Optional.empty(), now, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public Task running(Instant now) {
         return new Task(id, tenant, agent, input, TaskState.RUNNING, result, error, exitCode, createdAt,
-                Optional.of(now), finishedAt);
+                Optional.of(now), finishedAt, usage);
     }
 
     public Task succeeded(String resultJson, int code, Instant now) {
         return new Task(id, tenant, agent, input, TaskState.SUCCEEDED, Optional.of(resultJson), Optional.empty(),
-                Optional.of(code), createdAt, startedAt, Optional.of(now));
+                Optional.of(code), createdAt, startedAt, Optional.of(now), usage);
     }
 
     public Task failed(TaskState finalState, TaskError why, Optional<Integer> code, Instant now) {
         return new Task(id, tenant, agent, input, finalState, Optional.empty(), Optional.of(why), code, createdAt,
-                startedAt, Optional.of(now));
+                startedAt, Optional.of(now), usage);
+    }
+
+    public Task withUsage(Usage used) {
+        return new Task(id, tenant, agent, input, state, result, error, exitCode, createdAt, startedAt, finishedAt,
+                Optional.of(used));
     }
 
     /** Why a task did not succeed. {@code code} is one stable word: timeout, exit_code, bad_output, ... */

@@ -151,6 +151,7 @@ final class TaskRun implements Scheduler.Job {
                     r -> Thread.ofVirtual().start(r));
             Outcome outcome = runtime.execute(instance, task.input(), this::log);
             recorded.join();
+            if (runtime instanceof Metered meter) meter.usage(instance).ifPresent(u -> task = task.withUsage(u));
             return judge(outcome);
         } catch (RuntimeFailure e) {
             return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());

@@ -7,8 +7,10 @@ import dev.aegis.core.Task;
 import dev.aegis.core.TaskState;
 import dev.aegis.core.TaskStore;
 import dev.aegis.core.Transition;
+import dev.aegis.core.Usage;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -64,9 +66,10 @@ final class SqlTaskStore implements TaskStore {
         try {
             bindTask(h.createUpdate("""
                     INSERT INTO tasks (id, tenant, agent, input, state, result, error_code, error_message,
-                                       exit_code, created_at, started_at, finished_at)
+                                       exit_code, created_at, started_at, finished_at,
+                                       usage_uptime_ns, usage_cpu_ns, usage_memory_peak)
                     VALUES (:id, :tenant, :agent, :input, :state, :result, :errorCode, :errorMessage,
-                            :exitCode, :created, :started, :finished)"""), task).execute();
+                            :exitCode, :created, :started, :finished, :uptime, :cpu, :memoryPeak)"""), task).execute();
         } catch (StatementException e) {
             if (Columns.isDuplicateKey(e)) throw AegisException.conflict("task \"" + task.id() + "\" already exists");
             throw e;
@@ -77,7 +80,8 @@ final class SqlTaskStore implements TaskStore {
         int rows = bindTask(h.createUpdate("""
                 UPDATE tasks SET tenant = :tenant, agent = :agent, input = :input, state = :state, result = :result,
                     error_code = :errorCode, error_message = :errorMessage, exit_code = :exitCode,
-                    created_at = :created, started_at = :started, finished_at = :finished
+                    created_at = :created, started_at = :started, finished_at = :finished,
+                    usage_uptime_ns = :uptime, usage_cpu_ns = :cpu, usage_memory_peak = :memoryPeak
                 WHERE id = :id"""), task).execute();
         if (rows == 0) throw AegisException.notFound("task \"" + task.id() + "\" does not exist");
     }
@@ -94,7 +98,10 @@ final class SqlTaskStore implements TaskStore {
                 .bind("exitCode", t.exitCode().orElse(null))
                 .bind("created", Columns.nanos(t.createdAt()))
                 .bind("started", Columns.nanos(t.startedAt()))
-                .bind("finished", Columns.nanos(t.finishedAt()));
+                .bind("finished", Columns.nanos(t.finishedAt()))
+                .bind("uptime", t.usage().map(u -> u.uptime().toNanos()).orElse(null))
+                .bind("cpu", t.usage().map(u -> u.cpu().toNanos()).orElse(null))
+                .bind("memoryPeak", t.usage().map(Usage::memoryPeakBytes).orElse(null));
     }
 
     @Override
@@ -124,7 +131,14 @@ final class SqlTaskStore implements TaskStore {
         return new Task(rs.getString("id"), rs.getString("tenant"), rs.getString("agent"), rs.getString("input"),
                 TaskState.valueOf(rs.getString("state")), Columns.optionalString(rs, "result"), error,
                 Columns.optionalInt(rs, "exit_code"), Columns.instant(rs, "created_at"),
-                Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"));
+                Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"), usage(rs));
+    }
+
+    private static Optional<Usage> usage(ResultSet rs) throws SQLException {
+        long cpu = rs.getLong("usage_cpu_ns");
+        if (rs.wasNull()) return Optional.empty();
+        return Optional.of(new Usage(Duration.ofNanos(rs.getLong("usage_uptime_ns")), Duration.ofNanos(cpu),
+                rs.getLong("usage_memory_peak")));
     }
 
     /**

@@ -12,6 +12,8 @@ import dev.aegis.core.ManifestParser;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskState;
 import dev.aegis.core.Transition;
+import dev.aegis.core.Usage;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,7 +68,8 @@ abstract class StoreContract {
 
     @Test
     void everyFieldRoundTrips() {
-        Task ok = queued("ok", "acme", T0).running(T0.plusNanos(1)).succeeded("{\"r\":\"é ✓\"}", 0, T0.plusSeconds(2));
+        Task ok = queued("ok", "acme", T0).running(T0.plusNanos(1)).succeeded("{\"r\":\"é ✓\"}", 0, T0.plusSeconds(2))
+                .withUsage(new Usage(Duration.ofNanos(123_456_789), Duration.ofNanos(45_678), 3L << 30));
         Task bad = queued("bad", "acme", T0).running(T0.plusMillis(5))
                 .failed(TaskState.FAILED, new Task.TaskError("exit_code", "exited with 3"), Optional.of(3), T0.plusSeconds(1));
         Task cancelled = queued("c", "acme", T0)

@@ -4,6 +4,8 @@ import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.InstanceId;
 import dev.aegis.core.InstanceState;
 import dev.aegis.core.LogSink;
+import dev.aegis.core.Metered;
+import dev.aegis.core.Usage;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
@@ -30,7 +32,7 @@ import java.util.stream.Stream;
  * cgroup (v1 or v2) limits on memory, cpu and pids. Needs bwrap on PATH, user namespaces, and write access to the
  * cgroup tree (root, or a delegated cgroup). Thread-safe.
  */
-public final class BubblewrapRuntime implements AgentRuntime {
+public final class BubblewrapRuntime implements AgentRuntime, Metered {
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     private final Path stateDir;
     private final Optional<Cgroup> cgroup;
@@ -97,6 +99,12 @@ public final class BubblewrapRuntime implements AgentRuntime {
         if (s == null) return;
         s.terminate();
         instances.remove(id, s);
+    }
+
+    @Override
+    public Optional<Usage> usage(InstanceId id) {
+        Sandbox s = instances.get(id);
+        return s == null ? Optional.empty() : s.usage();
     }
 
     @Override

@@ -38,6 +38,11 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
     /** How many processes the kernel's OOM killer killed in this cgroup. */
     long oomKills(String name);
 
+    /** CPU time of everything the instance ran, and its peak memory; zeros for figures this host does not keep. */
+    Measured usage(String name);
+
+    record Measured(long cpuNanos, long memoryPeakBytes) {}
+
     /** SIGKILLs every process in the cgroup and returns once it is empty. */
     void kill(String name);
 

@@ -18,6 +18,7 @@ final class CgroupV1 implements Cgroup {
     private final List<Path> parents = new ArrayList<>();
     private final Path memory, pids, cpu;
     private final Path freezer; // null when the freezer controller is not mounted
+    private final Path cpuacct; // where cpuacct.usage is: its own hierarchy, or co-mounted with cpu
 
     CgroupV1(Path root, String parent) {
         memory = root.resolve("memory").resolve(parent);
@@ -26,6 +27,10 @@ final class CgroupV1 implements Cgroup {
         freezer = Files.isDirectory(root.resolve("freezer")) ? root.resolve("freezer").resolve(parent) : null;
         parents.addAll(List.of(memory, pids, cpu));
         if (freezer != null) parents.add(freezer);
+        Path acct = root.resolve("cpuacct");
+        boolean separate = Files.isDirectory(acct) && !Files.exists(root.resolve("cpu").resolve("cpuacct.usage"));
+        cpuacct = separate ? acct.resolve(parent) : cpu;
+        if (separate) parents.add(cpuacct);
     }
 
     @Override
@@ -57,6 +62,17 @@ final class CgroupV1 implements Cgroup {
     @Override
     public long oomKills(String name) {
         return Cgroup.field(Cgroup.read(memory.resolve(name).resolve("memory.oom_control")), "oom_kill");
+    }
+
+    @Override
+    public Measured usage(String name) {
+        return new Measured(number(cpuacct.resolve(name).resolve("cpuacct.usage")),
+                number(memory.resolve(name).resolve("memory.max_usage_in_bytes")));
+    }
+
+    private static long number(Path file) {
+        String v = Cgroup.read(file).strip();
+        return v.isEmpty() ? 0 : Long.parseLong(v);
     }
 
     @Override

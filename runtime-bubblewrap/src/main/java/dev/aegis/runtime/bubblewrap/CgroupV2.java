@@ -57,6 +57,15 @@ final class CgroupV2 implements Cgroup {
     }
 
     @Override
+    public Measured usage(String name) {
+        Path cg = parent.resolve(name);
+        String peak = Cgroup.read(cg.resolve("memory.peak")).strip(); // Linux 5.19+; else the current figure
+        if (peak.isEmpty()) peak = Cgroup.read(cg.resolve("memory.current")).strip();
+        return new Measured(Cgroup.field(Cgroup.read(cg.resolve("cpu.stat")), "usage_usec") * 1000,
+                peak.isEmpty() ? 0 : Long.parseLong(peak));
+    }
+
+    @Override
     public void kill(String name) {
         Path cg = parent.resolve(name);
         if (!Files.isDirectory(cg)) return;

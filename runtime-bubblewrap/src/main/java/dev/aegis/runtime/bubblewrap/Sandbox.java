@@ -5,6 +5,7 @@ import dev.aegis.core.LogSink;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.Usage;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -36,6 +37,8 @@ final class Sandbox {
     private volatile InstanceState state = InstanceState.WARM;
     private volatile boolean terminated;
     private boolean destroyed; // guarded by this
+    private final long startedNanos = System.nanoTime();
+    private volatile Usage finalUsage;
 
     private Sandbox(SandboxSpec spec, InstanceFolder folder, Cgroup cgroup, Process process) {
         this.spec = spec;
@@ -73,6 +76,17 @@ final class Sandbox {
         }
     }
 
+    /** Live figures while the sandbox runs, its final ones after execute; empty once released without a task. */
+    synchronized Optional<Usage> usage() {
+        if (finalUsage != null) return Optional.of(finalUsage);
+        return destroyed ? Optional.empty() : Optional.of(measure());
+    }
+
+    private Usage measure() {
+        Cgroup.Measured m = cgroup.usage(name);
+        return new Usage(Duration.ofNanos(System.nanoTime() - startedNanos), Duration.ofNanos(m.cpuNanos()), m.memoryPeakBytes());
+    }
+
     InstanceState state() {
         return state;
     }
@@ -101,6 +115,7 @@ final class Sandbox {
             boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             kill(); // done or out of time: nothing in the cgroup may outlive this point (e.g. a double-forked child)
             int code = process.waitFor();
+            finalUsage = measure(); // the cgroup goes with release(): read it while every process is gone but it is not
             // Every writer is dead, so both pipes reach EOF now; the bound only guards against the unforeseen.
             boolean drained = out.await(5_000);
             drained &= err.await(5_000);
