@@ -2,6 +2,7 @@ package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.audit.AuditVerifier;
+import dev.aegis.audit.FileAuditLog;
 import dev.aegis.core.AuditVerification;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Parameters;
         description = {"Checks and reads the tamper-evident audit log: every deploy, task, policy decision and lifecycle step.", "",
                 "Example:", "  aegis audit verify --pubkey audit.pub", "  aegis audit tail -f"},
         subcommands = {AuditCommand.Verify.class, AuditCommand.PublicKey.class, AuditCommand.Tail.class,
-                AuditCommand.Prove.class, AuditCommand.Export.class})
+                AuditCommand.Prove.class, AuditCommand.Export.class, AuditCommand.Archive.class})
 final class AuditCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -70,6 +71,28 @@ final class AuditCommand implements Runnable {
                     yield 1;
                 }
             };
+        }
+    }
+
+    @Command(name = "archive", mixinStandardHelpOptions = true,
+            description = {"Moves closed, signed segments below a sequence number to archive/, gzip-compressed.",
+                    "They stay part of the chain: verify, query and export still read them. Run it with the server stopped.", "",
+                    "Example:", "  aegis audit archive --before 1000000"})
+    static final class Archive implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--before", required = true, description = "archive segments whose records are all below this seq")
+        long before;
+
+        @Option(names = "--data", description = "data folder (default $AEGIS_DATA, else ~/.aegis)")
+        Path data;
+
+        @Override
+        public Integer call() {
+            try (DataLock lock = DataLock.acquire(DataDir.resolve(data));
+                 FileAuditLog log = FileAuditLog.open(auditDir(data))) {
+                int n = log.archive(before);
+                System.out.println("archived " + n + " segment(s) into " + log.dir().resolve("archive"));
+            }
+            return 0;
         }
     }
 

@@ -76,6 +76,10 @@ class AuditFlowTest {
         assertThat(ok.code()).as(ok.err()).isZero();
         assertThat(ok.out()).startsWith("intact:");
         assertThat(CliTest.aegis("audit", "pubkey", "--data", data.toString()).out()).startsWith("-----BEGIN PUBLIC KEY-----");
+        CliTest.Run archived = CliTest.aegis("audit", "archive", "--before", "1000000", "--data", data.toString());
+        assertThat(archived.code()).as(archived.err()).isZero();
+        assertThat(archived.out()).startsWith("archived ");
+        assertThat(CliTest.aegis("audit", "verify", "--data", data.toString()).code()).isZero();
 
         // One edited byte: verify names a record, and a node refuses to start on the broken chain.
         Path segment;
