@@ -139,6 +139,7 @@ class ApiFlowTest {
         agent("flood", "resources: {timeout: 20s}\n", "sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' 'a'");
         agent("crashy", "", "python3", "-c", "raise RuntimeError('boom')");
         agent("hog", "resources: {memory: 64Mi}\n", "python3", "-c", "x = bytearray(512 * 1024 * 1024)");
+        agent("forker", "resources: {pids: 8}\n", "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done; wait");
         // Refuses to run outside a sandbox; inside, forks forever against the pids limit until the timeout.
         agent("bomb", "resources: {timeout: 2s, pids: 32}\n", "sh", "-c",
                 "[ \"$(hostname)\" = aegis ] || exit 99; while :; do (sleep 30 &) 2>/dev/null; done");
@@ -151,6 +152,7 @@ class ApiFlowTest {
         assertThat(flood.path("error").path("code").asText()).isIn("output_too_large", "killed");
         assertFailure(run("crashy", Map.of()), "exit_code", "code 1");
         assertFailure(run("hog", Map.of()), "oom", "out of memory: limit 64Mi");
+        assertFailure(run("forker", Map.of()), "pids", "pids limit of 8 reached");
         assertFailure(run("bomb", Map.of()), "timeout", "2000 ms");
         assertThat(http.get("/healthz").status()).isEqualTo(200);
         assertThat(run("summarizer", Map.of("text", "Still alive. Serving well.")).path("state").asText()).isEqualTo("succeeded");

@@ -178,6 +178,8 @@ final class TaskRun implements Scheduler.Job {
                     "killed after the manifest's timeout of " + after.toMillis() + " ms", Optional.empty());
             case Outcome.Killed(String reason) when reason.startsWith("out of memory") ->
                     fail(TaskState.FAILED, "oom", reason, Optional.empty());
+            case Outcome.Killed(String reason) when reason.startsWith("pids limit") ->
+                    fail(TaskState.FAILED, "pids", reason, Optional.empty());
             case Outcome.Killed(String reason) -> fail(TaskState.FAILED, "killed", reason, Optional.empty());
             case Outcome.Exited(int code, String out, boolean truncated) when truncated -> fail(TaskState.FAILED,
                     "output_too_large", "result exceeds " + o.config.output().maxResultBytes() + " bytes", Optional.of(code));

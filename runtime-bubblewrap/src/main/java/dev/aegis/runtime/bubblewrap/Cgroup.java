@@ -38,6 +38,9 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
     /** How many processes the kernel's OOM killer killed in this cgroup. */
     long oomKills(String name);
 
+    /** How many forks the pids limit refused ({@code max} in {@code pids.events}). */
+    long pidsRefused(String name);
+
     /** CPU time of everything the instance ran, and its peak memory; zeros for figures this host does not keep. */
     Measured usage(String name);
 

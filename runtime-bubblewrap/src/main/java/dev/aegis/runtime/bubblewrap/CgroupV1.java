@@ -65,6 +65,11 @@ final class CgroupV1 implements Cgroup {
     }
 
     @Override
+    public long pidsRefused(String name) {
+        return Cgroup.field(Cgroup.read(pids.resolve(name).resolve("pids.events")), "max");
+    }
+
+    @Override
     public Measured usage(String name) {
         return new Measured(number(cpuacct.resolve(name).resolve("cpuacct.usage")),
                 number(memory.resolve(name).resolve("memory.max_usage_in_bytes")));

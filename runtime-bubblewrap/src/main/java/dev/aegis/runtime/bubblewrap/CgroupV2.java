@@ -57,6 +57,11 @@ final class CgroupV2 implements Cgroup {
     }
 
     @Override
+    public long pidsRefused(String name) {
+        return Cgroup.field(Cgroup.read(parent.resolve(name).resolve("pids.events")), "max");
+    }
+
+    @Override
     public Measured usage(String name) {
         Path cg = parent.resolve(name);
         String peak = Cgroup.read(cg.resolve("memory.peak")).strip(); // Linux 5.19+; else the current figure

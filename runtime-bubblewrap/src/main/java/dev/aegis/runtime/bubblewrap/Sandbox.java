@@ -125,6 +125,11 @@ final class Sandbox {
                 if (!exited) return end(new Outcome.TimedOut(timeout));
                 if (code == 128 + 9 && cgroup.oomKills(name) > 0)
                     return end(new Outcome.Killed("out of memory: limit " + size(spec.manifest().resources().memoryBytes())));
+                // A failure while forks were being refused is the pids limit's doing: say so rather than "exit N".
+                long refused = code == 0 ? 0 : cgroup.pidsRefused(name);
+                if (refused > 0)
+                    return end(new Outcome.Killed("pids limit of " + spec.manifest().resources().pids() + " reached ("
+                            + refused + " forks refused; agent exited " + code + ")"));
                 String output = out.text();
                 boolean truncated = out.truncated();
                 if (output.isBlank() && !truncated) {
