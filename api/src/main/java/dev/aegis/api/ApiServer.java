@@ -70,6 +70,12 @@ public final class ApiServer implements AutoCloseable {
                 Task t = orchestrator.cancel(tenant(ctx), ctx.pathParam("id"));
                 ctx.json(view(t.tenant(), t.id()));
             }));
+            cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
+                    orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));
+            cfg.routes.post("/v1/instances/{id}/terminate", ctx -> as(ctx, () -> {
+                role(ctx, RUNNERS);
+                ctx.json(Views.instance(orchestrator.terminate(tenant(ctx), ctx.pathParam("id"))));
+            }));
             cfg.routes.get("/v1/audit", ctx -> auditRoutes.query(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/audit/verify", ctx -> {
                 role(ctx, Set.of("admin"));

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.core.Agent;
 import dev.aegis.core.LogLine;
 import dev.aegis.core.Manifest;
+import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.Transition;
+import dev.aegis.core.Usage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -46,8 +48,7 @@ final class Views {
         t.startedAt().ifPresent(s -> v.put("started_at", s.toString()));
         t.finishedAt().ifPresent(f -> v.put("finished_at", f.toString()));
         t.finishedAt().ifPresent(f -> v.put("duration_ms", Duration.between(t.createdAt(), f).toMillis()));
-        t.usage().ifPresent(u -> v.put("usage", Map.of("uptime_ms", u.uptime().toMillis(), "cpu_ms",
-                u.cpu().toNanos() / 1e6, "memory_peak_bytes", u.memoryPeakBytes())));
+        t.usage().ifPresent(u -> v.put("usage", usage(u)));
         if (!transitions.isEmpty()) v.put("lifecycle", lifecycle(transitions));
         return v;
     }
@@ -63,6 +64,22 @@ final class Views {
             s.put("reason", tr.reason());
             return s;
         }).toList();
+    }
+
+    static Map<String, Object> instance(Orchestrator.InstanceView i) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("id", i.id());
+        v.put("agent", i.agent());
+        v.put("runtime", i.runtime());
+        v.put("state", i.state().name().toLowerCase());
+        i.taskId().ifPresent(t -> v.put("task", t));
+        i.usage().ifPresent(u -> v.put("usage", usage(u)));
+        return v;
+    }
+
+    static Map<String, Object> usage(Usage u) {
+        return Map.of("uptime_ms", u.uptime().toMillis(), "cpu_ms", u.cpu().toNanos() / 1e6,
+                "memory_peak_bytes", u.memoryPeakBytes());
     }
 
     static Map<String, Object> log(LogLine l) {

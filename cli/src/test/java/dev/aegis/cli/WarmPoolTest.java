@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +72,47 @@ class WarmPoolTest {
             String id = o.submit("default", "pooled", "{}").id();
             assertThat(o.await("default", id, Duration.ofSeconds(30)).state().name()).isEqualTo("SUCCEEDED");
             CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);
+        }
+        assertThat(Leftovers.of(data)).isEmpty();
+    }
+
+    @Test
+    void operatorsListAndForceTerminateInstancesInAnyState() throws Exception {
+        Path data = dir.resolve("data");
+        Path slow = Files.createDirectories(dir.resolve("slow"));
+        Files.writeString(slow.resolve("agent.yaml"), """
+                name: slow
+                version: 1.0.0
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "echo up >&2; sleep 600"]
+                resources: {timeout: 10m}
+                pool: {warm: 2, max: 3}
+                """);
+        try (Node node = new Node(Node.Config.embedded(data).withApi("127.0.0.1", 0, List.of()))) {
+            Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
+            assertThat(http.upload("/v1/agents", TarGz.pack(slow)).status()).isEqualTo(201);
+            CrashRecoveryTest.waitFor(() -> http.get("/v1/instances").body().path("instances").size() == 2);
+            var warm = http.get("/v1/instances").body().path("instances").get(0);
+            assertThat(warm.path("state").asText()).isEqualTo("warm");
+            assertThat(warm.path("usage").path("uptime_ms").asLong()).isGreaterThanOrEqualTo(0);
+            String warmId = warm.path("id").asText();
+
+            var killed = http.post("/v1/instances/" + warmId + "/terminate", Map.of());
+            assertThat(killed.status()).isEqualTo(200);
+            assertThat(killed.body().path("state").asText()).isEqualTo("terminated");
+            assertThat(data.resolve("run/bubblewrap").resolve(warmId)).doesNotExist();
+            CrashRecoveryTest.waitFor(() -> http.get("/v1/instances").body().path("instances").size() == 2);
+            assertThat(http.get("/v1/instances").body().toString()).doesNotContain(warmId);
+
+            String task = http.post("/v1/tasks", Map.of("agent", "slow")).body().path("id").asText();
+            CrashRecoveryTest.waitFor(() -> http.get("/v1/tasks/" + task + "/logs").body().toString().contains("up"));
+            String hot = null;
+            for (var i : http.get("/v1/instances").body().path("instances"))
+                if (i.path("task").asText().equals(task)) hot = i.path("id").asText();
+            assertThat(hot).as("the running task's instance is listed").isNotNull();
+            assertThat(http.post("/v1/instances/" + hot + "/terminate", Map.of()).body().path("task").asText()).isEqualTo(task);
+            assertThat(http.get("/v1/tasks/" + task).body().path("state").asText()).isEqualTo("cancelled");
+            assertThat(http.post("/v1/instances/i-nope/terminate", Map.of()).status()).isEqualTo(404);
         }
         assertThat(Leftovers.of(data)).isEmpty();
     }

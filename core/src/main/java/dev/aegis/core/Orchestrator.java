@@ -120,6 +120,56 @@ public final class Orchestrator {
         for (AgentRuntime r : runtimes.values()) if (r.isApplicable()) r.reclaim();
     }
 
+    /** One live instance as an operator sees it: what it is, what it is doing, what it used so far. */
+    public record InstanceView(String id, String agent, String runtime, InstanceState state, Optional<String> taskId,
+                               Optional<Usage> usage) {}
+
+    /** Every live instance of {@code tenant} on this node: warm ones in pools and those running tasks. */
+    public List<InstanceView> instances(String tenant) {
+        List<InstanceView> all = new java.util.ArrayList<>();
+        for (WarmPools.Warm w : pools.warm(tenant)) all.add(view(w.agent(), w.id(), Optional.empty()));
+        for (TaskRun run : running.values())
+            if (run.tenant().equals(tenant))
+                run.instance().ifPresent(id -> all.add(view(run.agent(), id, Optional.of(run.taskId()))));
+        return all;
+    }
+
+    private InstanceView view(Agent agent, InstanceId id, Optional<String> taskId) {
+        AgentRuntime r = runtimes.get(agent.manifest().runtime());
+        Optional<Usage> usage = r instanceof Metered m ? m.usage(id) : Optional.empty();
+        return new InstanceView(id.value(), agent.name(), r.name(), r.status(id), taskId, usage);
+    }
+
+    /**
+     * Force-terminates an instance in any state: a warm one is killed and its pool refills; one running a task
+     * ends that task as cancelled. Its resources are released before this returns.
+     */
+    public InstanceView terminate(String tenant, String instanceId) {
+        InstanceId id;
+        try {
+            id = new InstanceId(instanceId);
+        } catch (IllegalArgumentException e) {
+            throw AegisException.notFound("instance \"" + instanceId + "\" does not exist");
+        }
+        Optional<WarmPools.Warm> warm = pools.remove(tenant, id);
+        if (warm.isPresent()) {
+            InstanceView before = view(warm.get().agent(), id, Optional.empty());
+            audit.append(AuditEvent.of(tenant, actor(), "instance.terminate", "instance:" + id, Map.of("state", "warm"))
+                    .withAgent(warm.get().agent().name()));
+            killWarm(warm.get());
+            return new InstanceView(before.id(), before.agent(), before.runtime(), InstanceState.TERMINATED, Optional.empty(),
+                    before.usage());
+        }
+        for (TaskRun run : running.values())
+            if (run.tenant().equals(tenant) && run.instance().filter(id::equals).isPresent()) {
+                InstanceView before = view(run.agent(), id, Optional.of(run.taskId()));
+                cancel(tenant, run.taskId());
+                return new InstanceView(before.id(), before.agent(), before.runtime(), InstanceState.TERMINATED,
+                        before.taskId(), before.usage());
+            }
+        throw AegisException.notFound("instance \"" + instanceId + "\" is not live on this node");
+    }
+
     /** Warm instances waiting on this node, across all agents. */
     public int warmCount() {
         return pools.warmCount();

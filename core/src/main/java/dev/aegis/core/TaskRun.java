@@ -63,6 +63,18 @@ final class TaskRun implements Scheduler.Job {
         for (Transition t : steps) o.audit.append(auditOf(task.tenant(), agent.name(), t));
     }
 
+    Optional<InstanceId> instance() {
+        return Optional.ofNullable(instance);
+    }
+
+    Agent agent() {
+        return agent;
+    }
+
+    String taskId() {
+        return task.id();
+    }
+
     @Override
     public String tenant() {
         return task.tenant();

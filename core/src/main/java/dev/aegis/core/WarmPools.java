@@ -112,6 +112,26 @@ public final class WarmPools {
         return p == null ? 0 : p.ready.size();
     }
 
+    /** The warm instances of {@code tenant}'s agents, as they are now. */
+    public synchronized List<Warm> warm(String tenant) {
+        List<Warm> all = new ArrayList<>();
+        for (Pool p : pools.values()) if (p.agent.tenant().equals(tenant)) all.addAll(p.ready);
+        return all;
+    }
+
+    /** Takes one warm instance out of its pool (to be terminated); the pool refills. Empty if it is not warm here. */
+    public Optional<Warm> remove(String tenant, InstanceId id) {
+        Warm found = null;
+        synchronized (this) {
+            for (Pool p : pools.values())
+                for (Warm w : p.ready)
+                    if (w.id().equals(id) && w.agent().tenant().equals(tenant)) found = w;
+            if (found != null) pools.get(key(found.agent())).ready.remove(found);
+        }
+        if (found != null) refill(found.agent());
+        return Optional.ofNullable(found);
+    }
+
     /** Terminates every warm instance and stops refilling. */
     public void shutdown() {
         List<Warm> all = new ArrayList<>();
