@@ -63,16 +63,65 @@ public final class AuditVerifier {
         ChainVerifier v = new ChainVerifier(start, anchor, key, progress, untilSeq == Long.MAX_VALUE ? signedTo : untilSeq);
         Broken[] broken = {null};
         int[] next = {idx};
-        LogScan.walk(segments, start, untilSeq, item -> {
-            broken[0] = v.record(item);
-            while (broken[0] == null && next[0] < cps.size() && cps.get(next[0]).toSeq() <= v.lastSeq()) {
-                broken[0] = v.checkpoint(cps.get(next[0]++));
-            }
-            return broken[0] == null;
-        });
+        try (ParallelScan scan = new ParallelScan()) {
+            Signatures sigs = new Signatures(scan, cps, key, idx);
+            scan.walk(segments, start, untilSeq, (b, i) -> {
+                if (!b.fast[i] || !v.recordFast(b.seq[i], b.prev, b.hash, b.leaf, 32 * i)) broken[0] = v.record(b.item(i));
+                while (broken[0] == null && next[0] < cps.size() && cps.get(next[0]).toSeq() <= v.lastSeq()) {
+                    int at = next[0]++;
+                    broken[0] = v.checkpoint(cps.get(at), () -> sigs.valid(at));
+                }
+                sigs.ahead(v.lastSeq());
+                return broken[0] == null;
+            });
+        }
         if (broken[0] != null) return broken[0];
         if (next[0] < cps.size()) return v.missingTail(cps.get(next[0]));
         return v.finish();
+    }
+
+    /**
+     * Checkpoint signature checks (Ed25519 verification costs as much as hashing about a thousand records) run
+     * on the scan's pool a little ahead of the records they cover, so they overlap with the hashing.
+     */
+    private static final class Signatures {
+        private static final long LOOKAHEAD = 1 << 15; // records
+        private final ParallelScan scan;
+        private final List<AuditCheckpoint> cps;
+        private final PublicKey key;
+        private final java.util.Map<Integer, java.util.concurrent.Future<Boolean>> pending = new java.util.HashMap<>();
+        private int submitted;
+
+        Signatures(ParallelScan scan, List<AuditCheckpoint> cps, PublicKey key, int first) {
+            this.scan = scan;
+            this.cps = cps;
+            this.key = key;
+            this.submitted = first;
+        }
+
+        void ahead(long seq) {
+            while (submitted < cps.size() && cps.get(submitted).fromSeq() <= seq + LOOKAHEAD) {
+                AuditCheckpoint c = cps.get(submitted);
+                pending.put(submitted++, scan.submit(() -> check(key, c)));
+            }
+        }
+
+        boolean valid(int index) {
+            java.util.concurrent.Future<Boolean> f = pending.remove(index);
+            if (f == null) return check(key, cps.get(index));
+            try {
+                return f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while verifying", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                return check(key, cps.get(index));
+            }
+        }
+
+        private static boolean check(PublicKey key, AuditCheckpoint c) {
+            return SigningKey.verify(key, Canonical.checkpointMessage(c), c.signature());
+        }
     }
 
     private static String unreadable(Checkpoints.Loaded loaded) {

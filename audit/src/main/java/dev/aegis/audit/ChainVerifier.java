@@ -24,7 +24,8 @@ final class ChainVerifier {
     private long expected;
     private byte[] prev;
     private long intervalFrom;
-    private final List<byte[]> leaves = new ArrayList<>();
+    private final Hashes hashes = new Hashes(); // record hashes since the last checkpoint
+    private final Hashes leaves = new Hashes(); // and their Merkle leaves
     private long records;
     private long checkpoints;
     private long lastSigned;
@@ -47,7 +48,9 @@ final class ChainVerifier {
 
     /** Hashes of the records after the last checkpoint fed, oldest first. */
     List<byte[]> pendingLeaves() {
-        return List.copyOf(leaves);
+        List<byte[]> out = new ArrayList<>(hashes.n);
+        for (int i = 0; i < hashes.n; i++) out.add(Arrays.copyOfRange(hashes.a, 32 * i, 32 * i + 32));
+        return out;
     }
 
     long lastSeq() {
@@ -75,20 +78,42 @@ final class ChainVerifier {
                     + " but record " + (r.seq() - 1) + " hashes to " + Canonical.HEX.formatHex(prev));
         }
         prev = hash;
-        leaves.add(hash);
+        hashes.add(hash, 0);
+        leaves.add(MerkleTree.leaf(hash), 0);
         expected++;
         if (++records % PROGRESS_EVERY == 0) progress.checked(r.seq(), lastSeqHint);
         return null;
     }
 
+    /**
+     * A record checked by {@link FastRecord} (canonical, and its content hashes to {@code hash}): takes it when
+     * it is the next seq and chains on, returning true. Otherwise returns false and changes nothing; the caller
+     * then feeds the decoded line to {@link #record}, which names the problem.
+     */
+    boolean recordFast(long seq, byte[] prevIn, byte[] hashIn, byte[] leafIn, int at) {
+        if (seq != expected) return false;
+        if (prev != null && !Arrays.equals(prevIn, at, at + 32, prev, 0, 32)) return false;
+        prev = Arrays.copyOfRange(hashIn, at, at + 32); // a fresh array: prev may be a caller's anchor
+        hashes.add(hashIn, at);
+        leaves.add(leafIn, at);
+        expected++;
+        if (++records % PROGRESS_EVERY == 0) progress.checked(seq, lastSeqHint);
+        return true;
+    }
+
     Broken checkpoint(AuditCheckpoint c) {
+        return checkpoint(c, () -> SigningKey.verify(key, Canonical.checkpointMessage(c), c.signature()));
+    }
+
+    /** As {@link #checkpoint(AuditCheckpoint)}, with the signature check given (it may have run in parallel). */
+    Broken checkpoint(AuditCheckpoint c, java.util.function.BooleanSupplier signatureValid) {
         String range = "checkpoint " + c.fromSeq() + ".." + c.toSeq();
         if (c.fromSeq() != intervalFrom || c.toSeq() != expected - 1) {
             long bad = Math.min(Math.max(c.fromSeq(), startSeq), expected);
             return new Broken(bad, range + " does not fit the log here (expected one starting at " + intervalFrom
                     + " and ending at " + (expected - 1) + "): records or checkpoints were removed or reordered");
         }
-        if (!SigningKey.verify(key, Canonical.checkpointMessage(c), c.signature())) {
+        if (!signatureValid.getAsBoolean()) {
             return new Broken(c.fromSeq(), range + " has a bad signature: it was forged or edited, or signed by "
                     + "another key than the one given");
         }
@@ -96,10 +121,11 @@ final class ChainVerifier {
             return new Broken(c.fromSeq(), "records " + range.substring(11) + " do not match their signed head: "
                     + "the chain was rewritten");
         }
-        if (!c.merkleRoot().equals(Canonical.HEX.formatHex(MerkleTree.root(leaves)))) {
+        if (!c.merkleRoot().equals(Canonical.HEX.formatHex(MerkleTree.rootOfLeaves(leaves.a, leaves.n)))) {
             return new Broken(c.fromSeq(), "records " + range.substring(11) + " do not match their signed Merkle root");
         }
-        leaves.clear();
+        hashes.n = 0;
+        leaves.n = 0;
         intervalFrom = c.toSeq() + 1;
         checkpoints++;
         lastSigned = c.toSeq();
@@ -115,5 +141,16 @@ final class ChainVerifier {
     AuditVerification.Intact finish() {
         progress.checked(expected - 1, lastSeqHint);
         return new AuditVerification.Intact(startSeq, expected - 1, records, checkpoints, lastSigned);
+    }
+
+    /** 32-byte hashes back to back. */
+    private static final class Hashes {
+        byte[] a = new byte[32 * 1024];
+        int n;
+
+        void add(byte[] from, int at) {
+            if (32 * (n + 1) > a.length) a = Arrays.copyOf(a, a.length * 2);
+            System.arraycopy(from, at, a, 32 * n++, 32);
+        }
     }
 }

@@ -80,6 +80,10 @@ final class LineReader {
 
     /** The seq of a record line, read from its fixed prefix without decoding; -1 when the prefix is not there. */
     long peekSeq() {
+        return peekSeq(buf, lineStart, lineLen);
+    }
+
+    static long peekSeq(byte[] buf, int lineStart, int lineLen) {
         int p = lineStart + PREFIX.length;
         if (lineLen < PREFIX.length + 2 || !Arrays.equals(buf, lineStart, p, PREFIX, 0, PREFIX.length)) return -1;
         long v = 0;

@@ -51,9 +51,14 @@ final class LogScan {
     }
 
     static Item decode(Segments.Segment s, LineReader r) {
-        String where = s.file().getFileName() + " at byte " + r.offset();
+        return decode(s, r.buf(), r.off(), r.len(), r.offset());
+    }
+
+    /** Line {@code buf[off, off+len)}, found at byte {@code fileOffset} of segment {@code s}. */
+    static Item decode(Segments.Segment s, byte[] buf, int off, int len, long fileOffset) {
+        String where = s.file().getFileName() + " at byte " + fileOffset;
         try {
-            if (LineCodec.decode(r.buf(), r.off(), r.len()) instanceof LineCodec.RecordLine(AuditRecord rec)) {
+            if (LineCodec.decode(buf, off, len) instanceof LineCodec.RecordLine(AuditRecord rec)) {
                 return new Good(rec);
             }
             return new Bad(where, "a checkpoint line inside a segment (checkpoints belong in checkpoints.log)");

@@ -29,6 +29,31 @@ public final class MerkleTree {
         return level[0];
     }
 
+    /**
+     * The tree head over {@code n} (> 0) leaf hashes (SHA-256(0x00 || record hash)) stored back to back in
+     * {@code leaves}, which is left unchanged. Same head as {@link #root}, without an array per node.
+     */
+    static byte[] rootOfLeaves(byte[] leaves, int n) {
+        if (n < 1) throw new IllegalArgumentException("a Merkle tree needs at least one leaf");
+        byte[] level = java.util.Arrays.copyOf(leaves, 32 * n);
+        MessageDigest md = Canonical.digest();
+        try {
+            while (n > 1) {
+                int m = 0;
+                for (int i = 0; i + 1 < n; i += 2, m++) {
+                    md.update((byte) 1);
+                    md.update(level, 32 * i, 64);
+                    md.digest(level, 32 * m, 32);
+                }
+                if ((n & 1) == 1) System.arraycopy(level, 32 * (n - 1), level, 32 * m++, 32);
+                n = m;
+            }
+        } catch (java.security.DigestException e) {
+            throw new IllegalStateException(e);
+        }
+        return java.util.Arrays.copyOf(level, 32);
+    }
+
     /** The audit path of leaf {@code index}: sibling hashes, bottom first (RFC 6962 PATH(m, D[n])). */
     public static List<byte[]> path(List<byte[]> recordHashes, int index) {
         if (index < 0 || index >= recordHashes.size()) {
