@@ -86,7 +86,7 @@ public final class ApiServer implements AutoCloseable {
                 role(ctx, Set.of("admin"));
                 auditRoutes.export(ctx);
             });
-            cfg.routes.get("/v1/audit/{seq}/proof", auditRoutes::proof);
+            cfg.routes.get("/v1/audit/{seq}/proof", ctx -> auditRoutes.proof(ctx, ctx.attribute(KEY)));
         });
     }
 

@@ -57,8 +57,13 @@ final class AuditRoutes {
         });
     }
 
-    void proof(Context ctx) {
+    void proof(Context ctx, ApiKey key) {
         long seq = longPath(ctx, "seq");
+        // A proof shows the record's hash: only for records the key may read.
+        List<AuditRecord> record = audit.query(AuditQuery.all(1).after(seq - 1));
+        if (record.isEmpty() || record.getFirst().seq() != seq
+                || !key.role().equals("admin") && !record.getFirst().event().tenant().equals(key.tenant()))
+            throw AegisException.notFound("audit record " + seq + " does not exist");
         AuditProof p = audit.proof(seq);
         ctx.json(Map.of("seq", p.seq(), "record_hash", p.recordHash(), "leaf_index", p.leafIndex(), "path", p.path(),
                 "checkpoint", p.checkpoint()));

@@ -69,6 +69,7 @@ class AuditFlowTest {
             assertThat(other.get("/v1/audit").body().path("records")).isEmpty();
             assertThat(other.get("/v1/audit?tenant=default").status()).isEqualTo(403);
             assertThat(other.get("/v1/audit/verify").status()).isEqualTo(403);
+            assertThat(other.get("/v1/audit/1/proof").status()).as("another tenant's record").isEqualTo(404);
         }
 
         // After a clean shutdown every record is under a signed checkpoint; the files verify offline.

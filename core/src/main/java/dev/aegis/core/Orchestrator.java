@@ -90,8 +90,11 @@ public final class Orchestrator {
                 audit.append(TaskRun.auditOf(t.tenant(), t.agent(), end));
                 tasks.addTransition(end);
             }
-            tasks.update(t.failed(TaskState.FAILED, new Task.TaskError("orchestrator_restarted",
-                    "orchestrator restarted while the task was " + t.state().name().toLowerCase()), Optional.empty(), now));
+            Task end = t.failed(TaskState.FAILED, new Task.TaskError("orchestrator_restarted",
+                    "orchestrator restarted while the task was " + t.state().name().toLowerCase()), Optional.empty(), now);
+            audit.append(AuditEvent.of(t.tenant(), "system", "task.result", "task:" + t.id(), Map.of("state", "failed",
+                    "result_sha256", "", "error", "orchestrator_restarted")).withAgent(t.agent()).withTask(t.id()));
+            tasks.update(end);
             failed++;
         }
         return failed;
@@ -195,6 +198,9 @@ public final class Orchestrator {
         if (runtime == null)
             throw new AegisException("runtime_unavailable", "runtime: \"" + manifest.runtime()
                     + "\" is not available on this node; available: " + runtimes.keySet(), "runtime");
+        if (!runtime.isApplicable())
+            throw new AegisException("runtime_unavailable", "runtime: \"" + manifest.runtime() + "\" cannot run here: "
+                    + runtime.description(), "runtime");
         Decision resources = new Policy(manifest, config.limits()).resources();
         audit.append(AuditEvent.decided(tenant, actor(), "policy.resources", "agent:" + manifest.name(), resources)
                 .withAgent(manifest.name()));

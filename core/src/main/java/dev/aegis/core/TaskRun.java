@@ -138,6 +138,7 @@ final class TaskRun implements Scheduler.Job {
         task = task.running(o.clock.instant());
         Session session = new Session(task.tenant(), task.id(), null, agent, policy, this::log);
         String token = null;
+        CompletableFuture<Void> recorded = CompletableFuture.completedFuture(null);
         try {
             Optional<WarmPools.Warm> warm = takeWarm();
             if (warm.isPresent()) {
@@ -159,8 +160,7 @@ final class TaskRun implements Scheduler.Job {
             // Recorded while the agent starts, not before: a warm dispatch then costs no fsync. The end of the task
             // waits for this record, so the store and the audit log still see every step in order.
             Task dispatched = task;
-            CompletableFuture<Void> recorded = CompletableFuture.runAsync(() -> persist(dispatched),
-                    r -> Thread.ofVirtual().start(r));
+            recorded = CompletableFuture.runAsync(() -> persist(dispatched), r -> Thread.ofVirtual().start(r));
             Outcome outcome = runtime.execute(instance, task.input(), this::log);
             recorded.join();
             if (runtime instanceof Metered meter) meter.usage(instance).ifPresent(u -> task = task.withUsage(u));
@@ -170,6 +170,8 @@ final class TaskRun implements Scheduler.Job {
         } finally {
             if (token != null) o.sessions.close(token);
             if (instance != null) runtime.terminate(instance);
+            // Even when execute threw: the end must be written after the dispatch step, never before it.
+            recorded.exceptionally(e -> null).join();
         }
     }
 
