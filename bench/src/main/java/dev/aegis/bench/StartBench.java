@@ -54,6 +54,7 @@ public final class StartBench {
             System.out.println(r.row("raw bwrap (same binds)"));
             System.out.println(a.row("AEGIS spawn+execute+terminate"));
             System.out.printf("ratio AEGIS/raw: p50 %.2fx  p99 %.2fx  (target p50 <= 1.5x)%n", a.p50() / r.p50(), a.p99() / r.p99());
+            runtime.reclaim(); // removes the runtime's (now empty) cgroup parent
         }
     }
 
