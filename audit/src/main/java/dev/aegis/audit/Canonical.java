@@ -32,6 +32,19 @@ final class Canonical {
         Out out = new Out();
         out.u64(seq);
         out.str(time);
+        event(out, e);
+        out.write(prev, 0, 32);
+        return sha256(out.buf(), out.size());
+    }
+
+    /** The part of the hashed bytes that depends on the event alone: s(tenant) ... s(reason) u32(n) n×(s(k) s(v)). */
+    static byte[] eventBytes(AuditEvent e) {
+        Out out = new Out();
+        event(out, e);
+        return out.toByteArray();
+    }
+
+    private static void event(Out out, AuditEvent e) {
         out.str(e.tenant());
         out.str(e.actor());
         out.str(e.agent().orElse(""));
@@ -45,8 +58,6 @@ final class Canonical {
             out.str(d.getKey());
             out.str(d.getValue());
         }
-        out.write(prev, 0, 32);
-        return sha256(out.buf(), out.size());
     }
 
     /** The bytes an Ed25519 checkpoint signature covers: tag u64(from) u64(to) s(time) head root. */

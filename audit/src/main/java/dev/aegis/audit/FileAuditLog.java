@@ -93,7 +93,7 @@ public final class FileAuditLog implements AuditLog {
                     + MAX_EVENT_CHARS + " (record a hash of big values, not the values)");
         }
         try {
-            return writer.submit(event).join();
+            return writer.submit(event).done().join().record();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : e;
         }
@@ -122,12 +122,14 @@ public final class FileAuditLog implements AuditLog {
     @Override
     public AuditVerification verify(long fromSeq, String publicKey, Progress progress) {
         long until = writer.durableSeq();
+        writer.awaitCheckpoints();
         return AuditVerifier.verify(segments, new Checkpoints.Loaded(checkpoints.all(), checkpoints.unreadable()),
                 fromSeq, until, SigningKey.parsePublicKey(publicKey), progress);
     }
 
     @Override
     public AuditVerification verifyTail() {
+        writer.awaitCheckpoints();
         long from = checkpoints.last().map(AuditCheckpoint::fromSeq).orElse(1L);
         return verify(from, key.publicKeyPem(), Progress.NONE);
     }
@@ -139,6 +141,7 @@ public final class FileAuditLog implements AuditLog {
 
     @Override
     public AuditProof proof(long seq) {
+        writer.awaitCheckpoints(); // one may be being signed right now
         AuditCheckpoint c = checkpoints.covering(seq).orElseThrow(() -> AegisException.notFound("record " + seq
                 + " is not covered by a checkpoint yet (last signed: " + checkpoints.last().map(AuditCheckpoint::toSeq)
                 .orElse(0L) + "); checkpoints follow within the configured interval"));
@@ -156,6 +159,7 @@ public final class FileAuditLog implements AuditLog {
 
     @Override
     public void export(long fromSeq, OutputStream out) {
+        writer.awaitCheckpoints();
         Exporter.export(segments, checkpoints.all(), fromSeq, writer.durableSeq(), out);
     }
 

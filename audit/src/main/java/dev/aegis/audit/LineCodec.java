@@ -33,10 +33,25 @@ final class LineCodec {
     private LineCodec() {}
 
     static byte[] encode(AuditRecord r) {
-        AuditEvent e = r.event();
         StringBuilder b = new StringBuilder(1024);
         b.append("{\"type\":\"record\",\"seq\":").append(r.seq());
         field(b, "time", Canonical.time(r.time()));
+        eventFields(b, r.event());
+        b.append(",\"prev\":\"").append(r.prevHash()).append("\",\"hash\":\"").append(r.hash()).append('"'); // hex: nothing to escape
+        return b.append("}\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The middle of a record line, which depends on the event alone: {@code ,"tenant":…,"details":{…}}. A record
+     * line is {@code {"type":"record","seq":N,"time":"T"} + this + {@code ,"prev":"P","hash":"H"}\n}.
+     */
+    static byte[] eventFields(AuditEvent e) {
+        StringBuilder b = new StringBuilder(512);
+        eventFields(b, e);
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void eventFields(StringBuilder b, AuditEvent e) {
         field(b, "tenant", e.tenant());
         field(b, "actor", e.actor());
         field(b, "agent", e.agent().orElse(""));
@@ -55,8 +70,6 @@ final class LineCodec {
             string(b, d.getValue());
         }
         b.append('}');
-        b.append(",\"prev\":\"").append(r.prevHash()).append("\",\"hash\":\"").append(r.hash()).append('"'); // hex: nothing to escape
-        return b.append("}\n").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] encode(AuditCheckpoint c) {

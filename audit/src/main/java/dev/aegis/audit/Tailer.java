@@ -30,7 +30,7 @@ final class Tailer {
     }
 
     /** Called by the writer after records became durable. */
-    void publish(List<AuditRecord> records) {
+    void publish(List<GroupCommitWriter.Entry> records) {
         recent.add(records);
         lock.lock();
         try {

@@ -42,6 +42,23 @@ class AuditLogTest {
     }
 
     @Test
+    void eachLineOnDiskIsTheCanonicalEncodingOfTheReturnedRecord() throws Exception {
+        List<AuditRecord> returned = new ArrayList<>();
+        try (FileAuditLog log = FileAuditLog.open(dir)) {
+            for (int i = 1; i <= 40; i++) returned.add(log.append(Events.sample(i)));
+            returned.add(log.append(dev.aegis.core.AuditEvent.of("t", "a\u0001\u001f", "x.y", "", java.util.Map.of("\uD83D\uDE00", "\t\"", "k", "\uE000"))));
+        }
+        byte[] onDisk = Files.readAllBytes(dir.resolve("segments/00000000000000000001.log"));
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (AuditRecord r : returned) expected.write(LineCodec.encode(r));
+        assertThat(new String(onDisk, StandardCharsets.UTF_8)).isEqualTo(expected.toString(StandardCharsets.UTF_8));
+        for (AuditRecord r : returned) {
+            assertThat(r.hash()).isEqualTo(Canonical.HEX.formatHex(Canonical.recordHash(r.seq(), Canonical.time(r.time()),
+                    r.event(), Canonical.HEX.parseHex(r.prevHash()))));
+        }
+    }
+
+    @Test
     void recordsSurviveReopenAndTheChainContinues() {
         AuditRecord last;
         try (FileAuditLog log = FileAuditLog.open(dir)) {
