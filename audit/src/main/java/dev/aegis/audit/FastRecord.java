@@ -226,10 +226,16 @@ final class FastRecord {
         return true;
     }
 
+    private static final byte[] NIBBLE = new byte[256];
+
+    static {
+        java.util.Arrays.fill(NIBBLE, (byte) -1);
+        for (int i = 0; i < 10; i++) NIBBLE['0' + i] = (byte) i;
+        for (int i = 0; i < 6; i++) NIBBLE['a' + i] = (byte) (10 + i);
+    }
+
     private static int nibble(byte x) {
-        if (x >= '0' && x <= '9') return x - '0';
-        if (x >= 'a' && x <= 'f') return x - 'a' + 10;
-        return -1;
+        return NIBBLE[x & 0xff]; // lower-case hex only, as written
     }
 
     private static boolean match(byte[] b, int p, int end, byte[] what) {

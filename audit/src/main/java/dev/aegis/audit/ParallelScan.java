@@ -89,13 +89,15 @@ final class ParallelScan implements AutoCloseable {
         Iterator<Segments.Segment> segs = segments.from(fromSeq).iterator();
         ArrayDeque<Future<Block>> queue = new ArrayDeque<>();
         Reader reader = null;
+        Segments.Segment current = null;
         boolean started = false;
         try {
             while (true) {
                 while (queue.size() < inFlight) {
                     if (reader == null) {
                         if (!segs.hasNext()) break;
-                        reader = new Reader(segs.next());
+                        current = segs.next();
+                        reader = new Reader(current);
                     }
                     Block raw = reader.next();
                     if (raw == null) {
@@ -119,7 +121,7 @@ final class ParallelScan implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read audit segment " + reader.segment.file() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read audit segment " + current.file() + ": " + e.getMessage(), e);
         } finally {
             for (Future<Block> f : queue) f.cancel(true);
             if (reader != null) reader.close();
