@@ -3,11 +3,7 @@ package dev.aegis.runtime.docker;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.InstanceId;
 import dev.aegis.core.RuntimeEscapes;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -38,23 +34,8 @@ class DockerEscapeTest extends RuntimeEscapes {
         return java.util.EnumSet.of(Feature.PYTHON3, Feature.AGENT_SOCKET);
     }
 
-    /** Containers labelled with the instance, and its instance folder. */
     @Override
     protected List<String> leftovers(InstanceId id) {
-        List<String> found = new ArrayList<>();
-        try {
-            Process p = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=dev.aegis.instance=" + id.value()).start();
-            String ids = new String(p.getInputStream().readAllBytes()).strip();
-            if (p.waitFor() != 0) throw new IllegalStateException("docker ps failed");
-            if (!ids.isEmpty()) found.add("container " + ids);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-        Path folder = root.resolve("state").resolve(id.value());
-        if (Files.exists(folder)) found.add("folder " + folder);
-        return found;
+        return Engine.leftovers(root, id);
     }
 }

@@ -1,8 +1,13 @@
 package dev.aegis.runtime.docker;
 
+import dev.aegis.core.InstanceId;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,6 +33,26 @@ final class Engine {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Containers labelled with the instance, and its folder in any state dir under {@code root}. */
+    static List<String> leftovers(Path root, InstanceId id) {
+        List<String> found = new ArrayList<>();
+        try {
+            Process p = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=dev.aegis.instance=" + id.value()).start();
+            String ids = new String(p.getInputStream().readAllBytes()).strip();
+            if (p.waitFor() != 0) throw new IllegalStateException("docker ps failed");
+            if (!ids.isEmpty()) found.add("container " + ids);
+            try (Stream<Path> states = Files.list(root)) {
+                states.map(s -> s.resolve(id.value())).filter(Files::exists).forEach(f -> found.add("folder " + f));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return found;
     }
 
     private static Path script() {
