@@ -118,6 +118,35 @@ class WarmPoolTest {
     }
 
     @Test
+    void aRedeployRetiresTheOldVersionsPool() throws Exception {
+        Path data = dir.resolve("data");
+        Path a = Files.createDirectories(dir.resolve("versioned"));
+        String yaml = """
+                name: versioned
+                version: %s
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "cat >/dev/null; sleep 0.5; echo '{\\"v\\": \\"%s\\"}'"]
+                pool: {warm: 1, max: 4}
+                """;
+        try (Node node = new Node(Node.Config.embedded(data))) {
+            Orchestrator o = node.orchestrator();
+            Files.writeString(a.resolve("agent.yaml"), yaml.formatted("1.0.0", "1"));
+            o.deploy("default", a, "versioned/agent.yaml");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);
+            String old = o.submit("default", "versioned", "{}").id();
+            Files.writeString(a.resolve("agent.yaml"), yaml.formatted("2.0.0", "2"));
+            o.deploy("default", a, "versioned/agent.yaml");
+            assertThat(o.await("default", old, Duration.ofSeconds(30)).result()).contains("{\"v\":\"1\"}");
+            CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);
+            Thread.sleep(500);
+            assertThat(o.warmCount()).as("no instance of the retired version is booted again").isEqualTo(1);
+            assertThat(o.await("default", o.submit("default", "versioned", "{}").id(), Duration.ofSeconds(30)).result())
+                    .contains("{\"v\":\"2\"}");
+        }
+        assertThat(Leftovers.of(data)).isEmpty();
+    }
+
+    @Test
     void theGlobalCapBoundsWarmInstances() throws Exception {
         Path data = dir.resolve("data");
         try (Node node = new Node(Node.Config.embedded(data).with(OperatorLimits.DEFAULT, 3, Duration.ofMinutes(5)))) {

@@ -46,6 +46,8 @@ public final class WarmPools {
     private final Duration idle;
     private final Clock clock;
     private final Map<String, Pool> pools = new HashMap<>();
+    /** The deployed version (digest) of each tenant/name: pools of older versions are never made again. */
+    private final Map<String, String> current = new HashMap<>();
     private boolean closed;
 
     public WarmPools(Spawner spawner, Killer killer, int globalCap, Duration idle, Clock clock) {
@@ -66,6 +68,7 @@ public final class WarmPools {
     public void deployed(Agent agent) {
         List<Warm> retired = new ArrayList<>();
         synchronized (this) {
+            current.put(agent.tenant() + "/" + agent.name(), agent.digest());
             pools.entrySet().removeIf(e -> {
                 Agent other = e.getValue().agent;
                 boolean old = other.tenant().equals(agent.tenant()) && other.name().equals(agent.name())
@@ -83,7 +86,7 @@ public final class WarmPools {
         Optional<Warm> got;
         synchronized (this) {
             Pool p = pool(agent);
-            got = Optional.ofNullable(p.ready.pollFirst());
+            got = p == null ? Optional.empty() : Optional.ofNullable(p.ready.pollFirst());
         }
         demand(agent);
         return got;
@@ -91,14 +94,15 @@ public final class WarmPools {
 
     /** A task of {@code agent} started on a cold instance or a taken one. */
     public synchronized void started(Agent agent) {
-        pool(agent).hot++;
+        Pool p = pool(agent);
+        if (p != null) p.hot++;
     }
 
     /** A task of {@code agent} ended; its instance is gone. */
     public void released(Agent agent) {
         synchronized (this) {
             Pool p = pool(agent);
-            p.hot = Math.max(0, p.hot - 1);
+            if (p != null) p.hot = Math.max(0, p.hot - 1);
         }
         refill(agent);
     }
@@ -146,13 +150,17 @@ public final class WarmPools {
     private void demand(Agent agent) {
         synchronized (this) {
             Pool p = pool(agent);
+            if (p == null) return;
             p.lastDemand = clock.instant();
             p.dormant = false;
         }
         refill(agent);
     }
 
+    /** The agent's pool, made on first use; null for a version that a newer deploy retired. */
     private Pool pool(Agent agent) {
+        String now = current.get(agent.tenant() + "/" + agent.name());
+        if (now != null && !now.equals(agent.digest())) return null;
         Pool p = pools.computeIfAbsent(key(agent), k -> new Pool());
         p.agent = agent;
         if (p.lastDemand == null) p.lastDemand = clock.instant();
@@ -164,6 +172,7 @@ public final class WarmPools {
         int toSpawn;
         synchronized (this) {
             Pool p = pool(agent);
+            if (p == null) return;
             Manifest.Pool want = agent.manifest().pool();
             int total = pools.values().stream().mapToInt(q -> q.ready.size() + q.spawning).sum();
             int target = closed || p.dormant ? 0 : Math.min(want.warm(), want.max() - p.hot);
