@@ -34,9 +34,12 @@ public final class ApiServer implements AutoCloseable {
     private final AgentFiles files;
     private final ApiConfig config;
     private final Javalin app;
+    private final Gate gate;
 
     public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
+        Gate gate = new Gate(new RateLimits(new RateLimits.Local(), config.rateLimits()));
+        this.gate = gate;
         this.orchestrator = orchestrator;
         this.keys = keys;
         this.files = files;
@@ -53,6 +56,8 @@ public final class ApiServer implements AutoCloseable {
                     e.getStatus() == 404 ? "not_found" : e.getStatus() == 405 ? "method_not_allowed" : "http_" + e.getStatus(),
                     e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
             cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
+            cfg.routes.before(gate::open);
+            cfg.routes.after(ctx -> gate.close(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
             cfg.routes.before("/v1/*", this::authenticate);
             cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
@@ -123,6 +128,7 @@ public final class ApiServer implements AutoCloseable {
         ApiKey key = keys.verify(presented).orElseThrow(() -> new AegisException("unauthorized",
                 presented == null ? "missing API key: send Authorization: Bearer aeg_live_..." : "invalid or revoked API key"));
         ctx.attribute(KEY, key);
+        gate.limit(ctx, key);
     }
 
     private static String tenant(Context ctx) {

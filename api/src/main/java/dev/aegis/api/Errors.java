@@ -33,7 +33,7 @@ final class Errors {
 
     static void write(Context ctx, AegisException e) {
         int status = status(e.code());
-        if (status == 503 || status == 429) ctx.header("Retry-After", "1");
+        if ((status == 503 || status == 429) && ctx.res().getHeader("Retry-After") == null) ctx.header("Retry-After", "1");
         write(ctx, status, e.code(), e.getMessage(), e.field().orElse(null));
     }
 

@@ -5,6 +5,7 @@ import dev.aegis.audit.FileAuditLog;
 import dev.aegis.core.AuditVerification;
 import dev.aegis.api.ApiConfig;
 import dev.aegis.api.ApiServer;
+import dev.aegis.api.RateLimits;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.OperatorLimits;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,18 +33,23 @@ public final class Node implements AutoCloseable {
      * @param warmIdle how long a warm pool outlives its agent's last task
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
-                         List<Path> deployRoots, Duration warmIdle) {
+                         List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
-                    Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5));
+                    Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
+                    RateLimits.DEFAULTS);
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits);
+        }
+
+        public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey);
         }
     }
 
@@ -85,7 +92,8 @@ public final class Node implements AutoCloseable {
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
-                new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5))).start());
+                new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
+                        config.rateLimits())).start());
     }
 
     public Orchestrator orchestrator() {

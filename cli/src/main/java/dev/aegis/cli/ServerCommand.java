@@ -54,6 +54,8 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // The server's console shows one JSON access-log line per request; other commands keep it quiet.
+        System.setProperty("org.slf4j.simpleLogger.log.dev.aegis.api.access", "info");
         Path dir = DataDir.resolve(data);
         OperatorLimits limits = new OperatorLimits(maxCpu, option("--max-memory", () -> Quantities.bytes(maxMemory)), maxPids,
                 option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));

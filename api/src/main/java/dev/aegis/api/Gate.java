@@ -1,0 +1,69 @@
+package dev.aegis.api;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.ApiKey;
+import io.javalin.http.Context;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every request passes on its way in and out: a request id (the client's {@code X-Request-Id} when sane, else a
+ * new one) echoed in the response, security headers, per-key rate limits with {@code RateLimit-*} headers, and one
+ * JSON access-log line.
+ */
+final class Gate {
+    private static final Logger ACCESS = LoggerFactory.getLogger("dev.aegis.api.access");
+    private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final String STARTED = "aegis.started";
+    private final RateLimits limits;
+
+    Gate(RateLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Before routing: id, headers, clock. */
+    void open(Context ctx) {
+        ctx.attribute(STARTED, System.nanoTime());
+        String given = ctx.header("X-Request-Id");
+        ctx.header("X-Request-Id", given != null && SANE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString());
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("X-Frame-Options", "DENY");
+        ctx.header("Referrer-Policy", "no-referrer");
+        ctx.header("Cache-Control", "no-store");
+        ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    }
+
+    /** After authentication: the key's buckets; over the limit is a 429 with {@code Retry-After}. */
+    void limit(Context ctx, ApiKey key) {
+        RateLimits.Verdict v = limits.take(key.id(), key.tenant(), RateLimits.routeClass(ctx.method().name(), ctx.path()));
+        ctx.header("RateLimit-Limit", Long.toString(v.limit()));
+        ctx.header("RateLimit-Remaining", Long.toString(v.remaining()));
+        ctx.header("RateLimit-Reset", Long.toString(v.resetSeconds()));
+        if (!v.allowed()) {
+            ctx.header("Retry-After", Long.toString(v.resetSeconds()));
+            throw new AegisException("rate_limited", "rate limit of " + v.limit() + " requests reached for this key; retry in "
+                    + v.resetSeconds() + " s");
+        }
+    }
+
+    /** After everything, errors included: one access-log line. */
+    void close(Context ctx, ApiKey key) {
+        Long started = ctx.attribute(STARTED);
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("request_id", ctx.res().getHeader("X-Request-Id"));
+        line.put("method", ctx.method().name());
+        line.put("path", ctx.path());
+        line.put("status", ctx.status().getCode());
+        line.put("ms", started == null ? 0 : (System.nanoTime() - started) / 1_000_000.0);
+        if (key != null) line.put("key", key.id());
+        try {
+            ACCESS.info(Bodies.JSON.writeValueAsString(line));
+        } catch (Exception e) {
+            ACCESS.info("{}", line);
+        }
+    }
+}

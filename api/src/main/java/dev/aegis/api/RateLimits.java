@@ -1,0 +1,68 @@
+package dev.aegis.api;
+
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Token buckets per API key and per tenant, one pair per route class ({@code deploy}, {@code run}, {@code read}).
+ * Buckets live behind {@link Buckets} so a cluster can share them (Redis or PostgreSQL) without touching callers;
+ * {@link Local} keeps them in this process.
+ */
+public final class RateLimits {
+    /** A bucket of {@code capacity} tokens refilled at {@code perSecond}. */
+    public record Limit(long capacity, long perSecond) {}
+
+    /** What one request got: allowed or not, and what to tell the client in {@code RateLimit-*} headers. */
+    public record Verdict(boolean allowed, long limit, long remaining, long resetSeconds) {}
+
+    /** Where buckets live. */
+    public interface Buckets {
+        Verdict take(String bucket, Limit limit);
+    }
+
+    /** In-process buckets (Bucket4j). */
+    public static final class Local implements Buckets {
+        private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+        @Override
+        public Verdict take(String bucket, Limit limit) {
+            Bucket b = buckets.computeIfAbsent(bucket, k -> Bucket.builder()
+                    .addLimit(l -> l.capacity(limit.capacity()).refillGreedy(limit.perSecond(), Duration.ofSeconds(1)))
+                    .build());
+            ConsumptionProbe p = b.tryConsumeAndReturnRemaining(1);
+            long reset = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+            return new Verdict(p.isConsumed(), limit.capacity(), p.getRemainingTokens(), p.isConsumed() ? 0 : reset);
+        }
+    }
+
+    /** Defaults: generous for reads, tighter for running tasks, tight for deploys. Per key; a tenant gets 4x. */
+    public static final Map<String, Limit> DEFAULTS = Map.of(
+            "deploy", new Limit(10, 2), "run", new Limit(100, 50), "read", new Limit(400, 200));
+
+    private final Buckets buckets;
+    private final Map<String, Limit> perKey;
+
+    public RateLimits(Buckets buckets, Map<String, Limit> perKey) {
+        this.buckets = buckets;
+        this.perKey = Map.copyOf(perKey);
+    }
+
+    /** Takes a token from the key's bucket and the tenant's; the tighter answer wins. */
+    Verdict take(String keyId, String tenant, String routeClass) {
+        Limit k = perKey.get(routeClass);
+        Verdict byKey = buckets.take("key:" + keyId + ":" + routeClass, k);
+        if (!byKey.allowed()) return byKey;
+        Verdict byTenant = buckets.take("tenant:" + tenant + ":" + routeClass, new Limit(k.capacity() * 4, k.perSecond() * 4));
+        return byTenant.allowed() && byTenant.remaining() >= byKey.remaining() ? byKey : byTenant;
+    }
+
+    /** Which bucket a request draws from. */
+    static String routeClass(String method, String path) {
+        if (method.equals("POST") && path.equals("/v1/agents")) return "deploy";
+        if (method.equals("POST")) return "run";
+        return "read";
+    }
+}
