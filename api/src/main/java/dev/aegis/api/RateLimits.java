@@ -38,9 +38,12 @@ public final class RateLimits {
         }
     }
 
-    /** Defaults: generous for reads, tighter for running tasks, tight for deploys. Per key; a tenant gets 4x. */
+    /**
+     * Defaults per key (a tenant gets 4x): bursts big enough for a deploy script or a test suite, steady rates that
+     * stop a runaway client long before it hurts the node.
+     */
     public static final Map<String, Limit> DEFAULTS = Map.of(
-            "deploy", new Limit(10, 2), "run", new Limit(100, 50), "read", new Limit(400, 200));
+            "deploy", new Limit(60, 5), "run", new Limit(300, 100), "read", new Limit(1000, 500));
 
     private final Buckets buckets;
     private final Map<String, Limit> perKey;
