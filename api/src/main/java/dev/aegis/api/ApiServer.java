@@ -59,6 +59,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.before(gate::open);
             cfg.routes.after(ctx -> gate.close(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            cfg.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(OpenApi.document()));
             cfg.routes.before("/v1/*", this::authenticate);
             cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
             cfg.routes.get("/v1/agents", ctx -> ctx.json(Map.of("agents",

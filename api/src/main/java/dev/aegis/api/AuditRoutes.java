@@ -2,6 +2,7 @@ package dev.aegis.api;
 
 import dev.aegis.core.AegisException;
 import dev.aegis.core.ApiKey;
+import dev.aegis.core.AuditCheckpoint;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.AuditProof;
 import dev.aegis.core.AuditQuery;
@@ -65,8 +66,16 @@ final class AuditRoutes {
                 || !key.role().equals("admin") && !record.getFirst().event().tenant().equals(key.tenant()))
             throw AegisException.notFound("audit record " + seq + " does not exist");
         AuditProof p = audit.proof(seq);
+        AuditCheckpoint c = p.checkpoint();
+        Map<String, Object> checkpoint = new LinkedHashMap<>();
+        checkpoint.put("from_seq", c.fromSeq());
+        checkpoint.put("to_seq", c.toSeq());
+        checkpoint.put("time", c.time().toString());
+        checkpoint.put("head_hash", c.headHash());
+        checkpoint.put("merkle_root", c.merkleRoot());
+        checkpoint.put("signature", c.signature());
         ctx.json(Map.of("seq", p.seq(), "record_hash", p.recordHash(), "leaf_index", p.leafIndex(), "path", p.path(),
-                "checkpoint", p.checkpoint()));
+                "checkpoint", checkpoint));
     }
 
     void export(Context ctx) throws Exception {
