@@ -101,6 +101,14 @@ public final class ApiServer implements AutoCloseable {
         return this;
     }
 
+    /** The live routes as {@code METHOD /path}, for checking them against the OpenAPI document. */
+    public java.util.List<String> routes() {
+        java.util.Set<String> verbs = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
+        return app.unsafe.internalRouter.allHttpHandlers().stream()
+                .filter(e -> verbs.contains(e.endpoint.method.name())) // not the before/after filters
+                .map(e -> e.endpoint.method.name() + " " + e.endpoint.path).distinct().sorted().toList();
+    }
+
     public int port() {
         return app.port();
     }

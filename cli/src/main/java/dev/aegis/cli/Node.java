@@ -122,6 +122,11 @@ public final class Node implements AutoCloseable {
         return config.dataDir();
     }
 
+    /** The public API's live routes ({@code METHOD /path}). */
+    public List<String> routes() {
+        return api.orElseThrow().routes();
+    }
+
     public String url() {
         return "http://" + config.host() + ":" + api.orElseThrow().port();
     }
