@@ -38,6 +38,7 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
+        KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         Gate gate = new Gate(new RateLimits(new RateLimits.Local(), config.rateLimits()));
         this.gate = gate;
         this.orchestrator = orchestrator;
@@ -76,6 +77,9 @@ public final class ApiServer implements AutoCloseable {
                 Task t = orchestrator.cancel(tenant(ctx), ctx.pathParam("id"));
                 ctx.json(view(t.tenant(), t.id()));
             }));
+            cfg.routes.post("/v1/keys", ctx -> keyRoutes.create(ctx, ctx.attribute(KEY), config.maxBodyBytes()));
+            cfg.routes.get("/v1/keys", ctx -> keyRoutes.list(ctx, ctx.attribute(KEY)));
+            cfg.routes.delete("/v1/keys/{id}", ctx -> keyRoutes.revoke(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
                     orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));
             cfg.routes.post("/v1/instances/{id}/terminate", ctx -> as(ctx, () -> {

@@ -55,6 +55,13 @@ class CliTest {
             Run unknown = aegis(concat(new String[]{"tasks", "submit", "nope"}, conn));
             assertThat(unknown.code()).isEqualTo(2);
             assertThat(unknown.err()).contains("agent \"nope\" is not deployed").contains("HTTP 404");
+            Run created = aegis(concat(new String[]{"keys", "create", "--role", "reader", "--tenant", "acme"}, conn));
+            assertThat(created.code()).as(created.err()).isZero();
+            assertThat(created.out().strip()).startsWith("aeg_live_");
+            String keyId = created.out().strip().substring(9, 21);
+            assertThat(aegis(concat(new String[]{"keys", "list", "--tenant", "acme"}, conn)).out()).contains(keyId).contains("reader");
+            assertThat(aegis(concat(new String[]{"keys", "revoke", keyId, "--tenant", "acme"}, conn)).out()).startsWith("revoked " + keyId);
+            assertThat(aegis("agents", "list", "--url", node.url(), "--key", created.out().strip()).err()).contains("invalid or revoked");
             Run noKey = aegis("agents", "list", "--url", node.url(), "--key", "wrong");
             assertThat(noKey.code()).isEqualTo(2);
             assertThat(noKey.err()).contains("invalid or revoked API key");

@@ -91,6 +91,7 @@ class OpenApiTest {
                 "POST /v1/tasks", "GET /v1/tasks", "GET /v1/tasks/{id}", "GET /v1/tasks/{id}/logs",
                 "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel",
                 "GET /v1/instances", "POST /v1/instances/{id}/terminate",
+                "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
                 "GET /v1/audit/{seq}/proof");
     }
@@ -117,7 +118,7 @@ class OpenApiTest {
                 }
         }
         // ...and paths a route might plausibly hide under.
-        for (String path : List.of("/", "/v1", "/v1/", "/openapi.yaml", "/metrics", "/v1/keys", "/v1/tenants", "/v1/agents/x/versions",
+        for (String path : List.of("/", "/v1", "/v1/", "/openapi.yaml", "/metrics", "/v1/keys/x/y", "/v1/tenants", "/v1/agents/x/versions",
                 "/v1/agents/x/tasks", "/v1/tasks/x/result", "/v1/tasks/x/logs/x", "/v1/instances/x", "/v1/audit/checkpoints",
                 "/v1/audit/1", "/v1/audit/x/y", "/v1/nothing-here", "/healthz/x")) {
             for (String method : List.of("GET", "POST")) {

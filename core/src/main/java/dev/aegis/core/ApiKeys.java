@@ -30,11 +30,24 @@ public final class ApiKeys {
     /** A new key; the returned plaintext is the only copy that will ever exist. */
     public record Minted(ApiKey key, String plaintext) {}
 
+    /** Roles, strongest first: admin manages keys; deployer deploys; runner runs and cancels; reader reads. */
+    public static final java.util.List<String> ROLES = java.util.List.of("admin", "deployer", "runner", "reader");
+    private static final Pattern TENANT = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+
     public Minted create(String tenant, String role) {
+        return create(tenant, role, Optional.empty());
+    }
+
+    /** A new key for {@code tenant} with {@code role}, valid for {@code ttl} when given. */
+    public Minted create(String tenant, String role, Optional<java.time.Duration> ttl) {
+        if (!TENANT.matcher(tenant).matches())
+            throw AegisException.invalid("tenant", "\"" + tenant + "\" must match " + TENANT.pattern());
+        if (!ROLES.contains(role)) throw AegisException.invalid("role", "\"" + role + "\" is not a role; use one of " + ROLES);
         String id = hex(6);
         String secret = hex(32);
         String salt = hex(16);
-        ApiKey key = new ApiKey(id, tenant, role, salt, hash(salt, secret), clock.instant(), Optional.empty());
+        java.time.Instant now = clock.instant();
+        ApiKey key = new ApiKey(id, tenant, role, salt, hash(salt, secret), now, Optional.empty(), ttl.map(now::plus));
         store.save(key);
         return new Minted(key, PREFIX + id + "_" + secret);
     }
@@ -45,10 +58,24 @@ public final class ApiKeys {
         Matcher m = SHAPE.matcher(presented.strip());
         if (!m.matches()) return Optional.empty();
         Optional<ApiKey> key = store.find(m.group(1));
-        if (key.isEmpty() || key.get().revokedAt().isPresent()) return Optional.empty();
+        if (key.isEmpty() || !key.get().liveAt(clock.instant())) return Optional.empty();
         byte[] want = key.get().hash().getBytes(StandardCharsets.US_ASCII);
         byte[] got = hash(key.get().salt(), m.group(2)).getBytes(StandardCharsets.US_ASCII);
         return MessageDigest.isEqual(want, got) ? key : Optional.empty();
+    }
+
+    /** Revokes a key of {@code tenant} at once: the next request with it fails. */
+    public ApiKey revoke(String tenant, String id) {
+        ApiKey key = store.find(id).filter(k -> k.tenant().equals(tenant))
+                .orElseThrow(() -> AegisException.notFound("key \"" + id + "\" does not exist"));
+        if (key.revokedAt().isPresent()) return key;
+        ApiKey revoked = key.revoked(clock.instant());
+        store.save(revoked);
+        return revoked;
+    }
+
+    public java.util.List<ApiKey> list(String tenant) {
+        return store.list(tenant);
     }
 
     private static String hash(String salt, String secret) {

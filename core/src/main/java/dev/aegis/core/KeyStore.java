@@ -8,6 +8,9 @@ public interface KeyStore {
 
     Optional<ApiKey> find(String id);
 
+    /** The tenant's keys, oldest first. */
+    java.util.List<ApiKey> list(String tenant);
+
     /** Whether any key exists yet; the first start creates the admin key. */
     boolean isEmpty();
 }

@@ -180,14 +180,19 @@ abstract class StoreContract {
     @Test
     void keysRoundTripAndRevoke() {
         assertThat(db.keys().isEmpty()).isTrue();
-        ApiKey k = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.empty());
+        ApiKey k = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.empty(), Optional.of(T0.plusSeconds(3600)));
         db.keys().save(k);
         assertThat(db.keys().isEmpty()).isFalse();
         assertThat(db.keys().find("k1")).contains(k);
-        ApiKey revoked = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.of(T0.plusSeconds(60)));
+        ApiKey revoked = new ApiKey("k1", "acme", "admin", "c2FsdA", "aGFzaA", T0, Optional.of(T0.plusSeconds(60)), Optional.of(T0.plusSeconds(3600)));
         db.keys().save(revoked);
         assertThat(db.keys().find("k1")).contains(revoked);
         assertThat(db.keys().find("k2")).isEmpty();
+        ApiKey other = new ApiKey("k0", "other", "reader", "s", "h", T0.minusSeconds(1), Optional.empty(), Optional.empty());
+        db.keys().save(other);
+        assertThat(db.keys().list("acme")).containsExactly(revoked);
+        assertThat(db.keys().list("other")).containsExactly(other);
+        assertThat(db.keys().list("nobody")).isEmpty();
     }
 
     /** Needs {@link ManifestParser}: the store re-parses the YAML it kept. */
@@ -248,7 +253,7 @@ abstract class StoreContract {
         Task t = queued(UUID.randomUUID().toString(), "acme", T0).running(T0.plusSeconds(1));
         db.tasks().create(t);
         db.tasks().appendLogs(List.of(new LogLine(t.id(), 1, T0, "hello")));
-        db.keys().save(new ApiKey("k1", "acme", "admin", "s", "h", T0, Optional.empty()));
+        db.keys().save(new ApiKey("k1", "acme", "admin", "s", "h", T0, Optional.empty(), Optional.empty()));
         int migrations = migrationsApplied(db);
         db.close();
         db = open();

@@ -1,0 +1,72 @@
+package dev.aegis.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** API keys: roles, expiry, immediate revocation, tenants kept apart. */
+class KeysTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void keysHaveRolesExpireAndRevokeAtOnce() throws Exception {
+        Path examples = Bundled.extractExamples(dir.resolve("examples"));
+        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of()))) {
+            Http platform = new Http(node.url(), node.firstAdminKey().orElseThrow());
+            assertThat(platform.upload("/v1/agents", TarGz.pack(examples.resolve("summarizer"))).status()).isEqualTo(201);
+
+            // A new tenant's first key comes from the platform admin; its secret is shown once.
+            Http.Response made = platform.post("/v1/keys", Map.of("tenant", "acme", "role", "admin"));
+            assertThat(made.status()).isEqualTo(201);
+            String acmeKey = made.body().path("key").asText();
+            assertThat(acmeKey).startsWith("aeg_live_" + made.body().path("id").asText() + "_");
+            Http acme = new Http(node.url(), acmeKey);
+            assertThat(acme.get("/v1/keys").body().path("keys").toString()).doesNotContain(acmeKey.substring(22));
+
+            // Tenants are apart: acme sees none of default's agents or tasks, and may not manage default's keys.
+            assertThat(acme.get("/v1/agents").body().path("agents")).isEmpty();
+            assertThat(acme.get("/v1/agents/summarizer").status()).isEqualTo(404);
+            String task = platform.post("/v1/tasks", Map.of("agent", "summarizer", "wait", true,
+                    "input", Map.of("text", "One. Two."))).body().path("id").asText();
+            assertThat(acme.get("/v1/tasks/" + task).status()).isEqualTo(404);
+            assertThat(acme.get("/v1/tasks/" + task + "/logs").status()).isEqualTo(404);
+            assertThat(acme.post("/v1/tasks/" + task + "/cancel", Map.of()).status()).isEqualTo(404);
+            assertThat(acme.post("/v1/keys", Map.of("tenant", "default", "role", "admin")).status()).isEqualTo(403);
+            assertThat(acme.get("/v1/keys?tenant=default").status()).isEqualTo(403);
+
+            // Roles: a reader reads but may not run, deploy or manage keys.
+            String readerKey = acme.post("/v1/keys", Map.of("role", "reader")).body().path("key").asText();
+            Http reader = new Http(node.url(), readerKey);
+            assertThat(reader.get("/v1/tasks").status()).isEqualTo(200);
+            assertThat(reader.post("/v1/tasks", Map.of("agent", "x")).status()).isEqualTo(403);
+            assertThat(reader.get("/v1/keys").status()).isEqualTo(403);
+
+            // Revocation takes effect on the next request.
+            Http.Response listed = acme.get("/v1/keys");
+            assertThat(listed.body().path("keys")).hasSize(2);
+            String readerId = readerKey.substring(9, 21);
+            assertThat(acme.send(acme.builder("/v1/keys/" + readerId).DELETE()).body().path("revoked_at").asText()).isNotBlank();
+            assertThat(reader.get("/v1/tasks").status()).isEqualTo(401);
+
+            // Expiry.
+            String shortKey = acme.post("/v1/keys", Map.of("role", "runner", "expires_in", "1s")).body().path("key").asText();
+            Http brief = new Http(node.url(), shortKey);
+            assertThat(brief.get("/v1/tasks").status()).isEqualTo(200);
+            Thread.sleep(1200);
+            assertThat(brief.get("/v1/tasks").status()).isEqualTo(401);
+
+            // Bad input names the field.
+            Http.Response bad = acme.post("/v1/keys", Map.of("role", "superuser"));
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.body().path("error").path("field").asText()).isEqualTo("role");
+            assertThat(acme.post("/v1/keys", Map.of("role", "reader", "expires_in", "soon")).body().path("error").path("field").asText())
+                    .isEqualTo("expires_in");
+            assertThat(acme.send(acme.builder("/v1/keys/000000000000").DELETE()).status()).isEqualTo(404);
+        }
+    }
+}
