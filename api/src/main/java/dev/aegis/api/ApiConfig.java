@@ -11,9 +11,10 @@ import java.util.List;
  * @param deployRoots  host folders an admin may deploy agents from by path; empty means upload only
  * @param maxWait      longest a synchronous task submission may hold the request open
  * @param rateLimits   token buckets per key by route class ({@code deploy}, {@code run}, {@code read}); tenants get 4x
+ * @param metricsToken a bearer token that may read {@code /metrics} (a scraper's, not an API key); admin keys may too
  */
 public record ApiConfig(String host, int port, long maxBodyBytes, List<Path> deployRoots, Duration maxWait,
-                        java.util.Map<String, RateLimits.Limit> rateLimits) {
+                        java.util.Map<String, RateLimits.Limit> rateLimits, java.util.Optional<String> metricsToken) {
     public static final long DEFAULT_MAX_BODY = 16L << 20;
 
     public ApiConfig {

@@ -40,6 +40,8 @@ public final class ApiServer implements AutoCloseable {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         Gate gate = new Gate(new RateLimits(new RateLimits.Local(), config.rateLimits()));
+        Metrics metrics = new Metrics(orchestrator);
+        gate.metrics(metrics);
         this.gate = gate;
         this.orchestrator = orchestrator;
         this.keys = keys;
@@ -60,6 +62,10 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.before(gate::open);
             cfg.routes.after(ctx -> gate.close(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+            cfg.routes.get("/metrics", ctx -> {
+                scraper(ctx, config);
+                ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+            });
             cfg.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(OpenApi.document()));
             cfg.routes.before("/v1/*", this::authenticate);
             cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
@@ -133,6 +139,17 @@ public final class ApiServer implements AutoCloseable {
             call.run();
             return null;
         });
+    }
+
+    /** {@code /metrics}: the configured scraper token, or an admin key. */
+    private void scraper(Context ctx, ApiConfig config) {
+        String header = ctx.header("Authorization");
+        String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
+        if (presented != null && config.metricsToken().isPresent()
+                && java.security.MessageDigest.isEqual(presented.getBytes(), config.metricsToken().get().getBytes())) return;
+        ApiKey key = keys.verify(presented).orElseThrow(() -> new AegisException("unauthorized",
+                "metrics need the scraper token (AEGIS_METRICS_TOKEN) or an admin key"));
+        if (!key.role().equals("admin")) throw new AegisException("forbidden", "metrics need an admin key or the scraper token");
     }
 
     private void authenticate(Context ctx) {

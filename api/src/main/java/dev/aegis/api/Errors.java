@@ -38,6 +38,7 @@ final class Errors {
     }
 
     static void write(Context ctx, int status, String code, String message, String field) {
+        ctx.attribute(Gate.ERROR, code);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
         error.put("message", message);

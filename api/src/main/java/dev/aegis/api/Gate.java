@@ -19,10 +19,16 @@ final class Gate {
     private static final Logger ACCESS = LoggerFactory.getLogger("dev.aegis.api.access");
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final String STARTED = "aegis.started";
+    static final String ERROR = "aegis.error";
     private final RateLimits limits;
+    private Metrics metrics;
 
     Gate(RateLimits limits) {
         this.limits = limits;
+    }
+
+    void metrics(Metrics m) {
+        this.metrics = m;
     }
 
     /** Before routing: id, headers, clock. */
@@ -50,6 +56,16 @@ final class Gate {
         }
     }
 
+    /** The matched route template, so metrics do not grow a series per task id; "unmatched" for 404s. */
+    private static String routeOf(Context ctx) {
+        try {
+            var matched = ctx.endpoints().matchedHttpEndpoint();
+            return matched == null ? "unmatched" : matched.path;
+        } catch (RuntimeException e) {
+            return "unmatched";
+        }
+    }
+
     /** After everything, errors included: one access-log line. */
     void close(Context ctx, ApiKey key) {
         Long started = ctx.attribute(STARTED);
@@ -60,6 +76,12 @@ final class Gate {
         line.put("status", ctx.status().getCode());
         line.put("ms", started == null ? 0 : (System.nanoTime() - started) / 1_000_000.0);
         if (key != null) line.put("key", key.id());
+        if (metrics != null && started != null) {
+            String route = routeOf(ctx);
+            metrics.request(ctx.method().name(), route, ctx.status().getCode(), System.nanoTime() - started);
+            String error = ctx.attribute(ERROR);
+            if (error != null) metrics.rejected(error);
+        }
         try {
             ACCESS.info(Bodies.JSON.writeValueAsString(line));
         } catch (Exception e) {

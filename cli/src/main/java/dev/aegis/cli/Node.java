@@ -93,7 +93,7 @@ public final class Node implements AutoCloseable {
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
-                        config.rateLimits())).start());
+                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()))).start());
     }
 
     public Orchestrator orchestrator() {

@@ -42,7 +42,9 @@ final class Http {
 
     Response send(HttpRequest.Builder b) throws Exception {
         HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode body = r.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.body());
+        boolean json = r.headers().firstValue("Content-Type").map(t -> t.contains("json")).orElse(true);
+        JsonNode body = r.body().isBlank() ? JSON.createObjectNode()
+                : json ? JSON.readTree(r.body()) : JSON.getNodeFactory().textNode(r.body());
         return new Response(r.statusCode(), body, r);
     }
 

@@ -86,7 +86,7 @@ class OpenApiTest {
                         .as(m.getKey() + " " + path + " answered " + r.status() + " " + r.body() + ", not documented").isTrue();
             }
         }
-        assertThat(operations).containsExactlyInAnyOrder("GET /healthz", "GET /openapi.json",
+        assertThat(operations).containsExactlyInAnyOrder("GET /healthz", "GET /openapi.json", "GET /metrics",
                 "POST /v1/agents", "GET /v1/agents", "GET /v1/agents/{name}",
                 "POST /v1/tasks", "GET /v1/tasks", "GET /v1/tasks/{id}", "GET /v1/tasks/{id}/logs",
                 "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel",
@@ -118,7 +118,7 @@ class OpenApiTest {
                 }
         }
         // ...and paths a route might plausibly hide under.
-        for (String path : List.of("/", "/v1", "/v1/", "/openapi.yaml", "/metrics", "/v1/keys/x/y", "/v1/tenants", "/v1/agents/x/versions",
+        for (String path : List.of("/", "/v1", "/v1/", "/openapi.yaml", "/metrics/x", "/v1/keys/x/y", "/v1/tenants", "/v1/agents/x/versions",
                 "/v1/agents/x/tasks", "/v1/tasks/x/result", "/v1/tasks/x/logs/x", "/v1/instances/x", "/v1/audit/checkpoints",
                 "/v1/audit/1", "/v1/audit/x/y", "/v1/nothing-here", "/healthz/x")) {
             for (String method : List.of("GET", "POST")) {

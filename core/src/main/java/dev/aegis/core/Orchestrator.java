@@ -173,6 +173,16 @@ public final class Orchestrator {
         throw AegisException.notFound("instance \"" + instanceId + "\" is not live on this node");
     }
 
+    /** Tasks waiting in the scheduler's queue. */
+    public int queuedCount() {
+        return scheduler.queued();
+    }
+
+    /** Tasks holding a run slot. */
+    public int runningCount() {
+        return scheduler.running();
+    }
+
     /** Warm instances waiting on this node, across all agents. */
     public int warmCount() {
         return pools.warmCount();

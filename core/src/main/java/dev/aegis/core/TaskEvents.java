@@ -14,7 +14,23 @@ public final class TaskEvents {
         void ended(Task task);
     }
 
+    /** Node-wide observer, for metrics: every task's end and every sandbox boot. */
+    public interface Observer {
+        void ended(Task task);
+
+        void booted(String runtime, java.time.Duration took);
+    }
+
     private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
+    private final List<Observer> observers = new CopyOnWriteArrayList<>();
+
+    public void observe(Observer observer) {
+        observers.add(observer);
+    }
+
+    void booted(String runtime, java.time.Duration took) {
+        for (Observer o : observers) o.booted(runtime, took);
+    }
 
     public void subscribe(String taskId, Listener listener) {
         listeners.computeIfAbsent(taskId, k -> new CopyOnWriteArrayList<>()).add(listener);
@@ -32,6 +48,7 @@ public final class TaskEvents {
     }
 
     void ended(Task task) {
+        for (Observer o : observers) o.ended(task);
         List<Listener> gone = listeners.remove(task.id());
         if (gone != null) for (Listener l : gone) l.ended(task);
     }

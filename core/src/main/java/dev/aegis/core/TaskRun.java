@@ -153,7 +153,9 @@ final class TaskRun implements Scheduler.Job {
                 long t0 = System.nanoTime();
                 runtime.spawn(o.spec(agent, id, token));
                 instance = id;
-                move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - t0);
+                o.events.booted(runtime.name(), took);
+                move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + took.toMillis() + " ms");
             }
             if (cancelled) return stopped("before start");
             move(InstanceState.HOT, "task handed to agent");
