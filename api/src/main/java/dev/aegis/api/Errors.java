@@ -24,7 +24,7 @@ final class Errors {
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
             case "runtime_unavailable" -> 422;
-            case "rate_limited" -> 429;
+            case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
             case "overloaded" -> 503;
             default -> 500;

@@ -33,23 +33,28 @@ public final class Node implements AutoCloseable {
      * @param warmIdle how long a warm pool outlives its agent's last task
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
-                         List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits) {
+                         List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits,
+                         Orchestrator.Quotas quotas) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
                     Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
-                    RateLimits.DEFAULTS);
+                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE);
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas);
         }
 
         public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas);
+        }
+
+        public Config withQuotas(Orchestrator.Quotas q) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q);
         }
     }
 
@@ -86,7 +91,7 @@ public final class Node implements AutoCloseable {
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
-                SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle()),
+                SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
                 runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC());
         this.recovered = orchestrator.recover();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());

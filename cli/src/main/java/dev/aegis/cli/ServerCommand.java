@@ -1,6 +1,7 @@
 package dev.aegis.cli;
 
 import dev.aegis.core.OperatorLimits;
+import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Quantities;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,6 +45,12 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--max-concurrent", description = "sandboxes running at once (default 4 per core)")
     Integer maxConcurrent;
 
+    @Option(names = "--quota-tasks", defaultValue = "0", description = "per tenant: tasks queued or running at once (0 = no quota)")
+    int quotaTasks;
+
+    @Option(names = "--quota-cpu-seconds", defaultValue = "0", description = "per tenant: CPU-seconds a UTC day (0 = no quota)")
+    double quotaCpu;
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
@@ -60,7 +67,8 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         OperatorLimits limits = new OperatorLimits(maxCpu, option("--max-memory", () -> Quantities.bytes(maxMemory)), maxPids,
                 option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));
         Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
-        Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle()));
+        Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
+                .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu)));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -91,7 +91,7 @@ class OpenApiTest {
                 "POST /v1/tasks", "GET /v1/tasks", "GET /v1/tasks/{id}", "GET /v1/tasks/{id}/logs",
                 "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel",
                 "GET /v1/instances", "POST /v1/instances/{id}/terminate",
-                "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}",
+                "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/usage",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
                 "GET /v1/audit/{seq}/proof");
     }

@@ -29,9 +29,16 @@ public final class Orchestrator {
      * @param maxQueuedPerTenant one tenant's share of that queue ({@code rate_limited} beyond)
      * @param maxWarm            warm instances kept on this node across all agents
      * @param warmIdle           a pool whose agent saw no task this long shrinks to zero
+     * @param quotas             per-tenant ceilings on concurrent tasks and CPU time a day
      */
     public record Config(Path agentSocket, Path agentLib, OperatorLimits limits, SandboxSpec.OutputLimits output,
-                         int maxConcurrent, int maxQueued, int maxQueuedPerTenant, int maxWarm, Duration warmIdle) {}
+                         int maxConcurrent, int maxQueued, int maxQueuedPerTenant, int maxWarm, Duration warmIdle,
+                         Quotas quotas) {}
+
+    /** Per tenant: tasks queued or running at once, and CPU-seconds a UTC day; 0 means no quota. */
+    public record Quotas(int concurrentTasks, double cpuSecondsPerDay) {
+        public static final Quotas NONE = new Quotas(0, 0);
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -251,6 +258,7 @@ public final class Orchestrator {
         requireJson(inputJson);
         if (priority < 0 || priority > 9) throw AegisException.invalid("priority", priority + " is not from 0 to 9");
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
+        checkQuotas(tenant);
         Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
         TaskRun run = new TaskRun(this, task, agent, priority);
         run.accept();
@@ -313,6 +321,31 @@ public final class Orchestrator {
                 .withAgent(task.agent()).withTask(taskId));
         run.cancel();
         return await(tenant, taskId, Duration.ofSeconds(10));
+    }
+
+    /** Refuses a task over the tenant's quotas ({@code quota_exceeded}, 429), saying which and until when. */
+    private void checkQuotas(String tenant) {
+        Quotas q = config.quotas();
+        if (q.concurrentTasks() > 0) {
+            long mine = running.values().stream().filter(r -> r.tenant().equals(tenant)).count();
+            if (mine >= q.concurrentTasks())
+                throw new AegisException("quota_exceeded", "tenant " + tenant + " has " + mine + " tasks queued or running; "
+                        + "its quota is " + q.concurrentTasks() + " at once: retry when one ends");
+        }
+        if (q.cpuSecondsPerDay() > 0) {
+            Instant now = clock.instant();
+            Instant day = now.truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+            double used = tasks.usage(tenant, day, now.plusNanos(1)).stream().mapToDouble(TaskStore.Metered::cpuSeconds).sum();
+            if (used >= q.cpuSecondsPerDay())
+                throw new AegisException("quota_exceeded", String.format("tenant %s used %.1f CPU-seconds today; its quota is "
+                        + "%.1f a day: retry after %s", tenant, used, q.cpuSecondsPerDay(), day.plus(Duration.ofDays(1))));
+        }
+    }
+
+    /** What the tenant's tasks that finished in {@code [from, to)} used, per agent. */
+    public List<TaskStore.Metered> usage(String tenant, Instant from, Instant to) {
+        if (!from.isBefore(to)) throw AegisException.invalid("from", "must be before to");
+        return tasks.usage(tenant, from, to);
     }
 
     static String actor() {

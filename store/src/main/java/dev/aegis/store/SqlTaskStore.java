@@ -124,6 +124,30 @@ final class SqlTaskStore implements TaskStore {
                 .bindList("states", UNFINISHED).map((rs, ctx) -> task(rs)).list());
     }
 
+    /**
+     * Summed in Java, task by task: memory-MiB-seconds multiply two large numbers, which could overflow a BIGINT
+     * in SQL. Wall time is from acceptance to the end (what the tenant waited for).
+     */
+    @Override
+    public List<Metered> usage(String tenant, java.time.Instant from, java.time.Instant to) {
+        java.util.Map<String, double[]> sums = new java.util.TreeMap<>();
+        read.useHandle(h -> h.createQuery("""
+                        SELECT agent, state, created_at, finished_at, usage_uptime_ns, usage_cpu_ns, usage_memory_peak
+                        FROM tasks WHERE tenant = :tenant AND finished_at >= :from AND finished_at < :to""")
+                .bind("tenant", tenant).bind("from", Columns.nanos(from)).bind("to", Columns.nanos(to))
+                .map((rs, ctx) -> {
+                    double[] a = sums.computeIfAbsent(rs.getString("agent"), k -> new double[5]);
+                    a[0]++;
+                    if (!rs.getString("state").equals("SUCCEEDED")) a[1]++;
+                    a[2] += rs.getLong("usage_cpu_ns") / 1e9;
+                    a[3] += rs.getLong("usage_memory_peak") / 1048576.0 * (rs.getLong("usage_uptime_ns") / 1e9);
+                    a[4] += (rs.getLong("finished_at") - rs.getLong("created_at")) / 1e9;
+                    return 0;
+                }).list());
+        return sums.entrySet().stream().map(e -> new Metered(e.getKey(), (long) e.getValue()[0], (long) e.getValue()[1],
+                e.getValue()[2], e.getValue()[3], e.getValue()[4])).toList();
+    }
+
     private static Task task(ResultSet rs) throws SQLException {
         String errorCode = rs.getString("error_code");
         Optional<Task.TaskError> error = errorCode == null ? Optional.empty()
