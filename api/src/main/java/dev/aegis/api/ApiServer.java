@@ -95,12 +95,12 @@ public final class ApiServer implements AutoCloseable {
             }));
             cfg.routes.get("/v1/audit", ctx -> auditRoutes.query(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/audit/verify", ctx -> {
-                role(ctx, Set.of("admin"));
+                AuditRoutes.requirePlatformAdmin(ctx.attribute(KEY));
                 auditRoutes.verify(ctx);
             });
             cfg.routes.get("/v1/audit/pubkey", auditRoutes::publicKey);
             cfg.routes.get("/v1/audit/export", ctx -> {
-                role(ctx, Set.of("admin"));
+                AuditRoutes.requirePlatformAdmin(ctx.attribute(KEY));
                 auditRoutes.export(ctx);
             });
             cfg.routes.get("/v1/audit/{seq}/proof", ctx -> auditRoutes.proof(ctx, ctx.attribute(KEY)));

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code /v1/audit}: query, verify, proofs, export and the signing key. An admin sees every tenant (and may filter
- * by {@code tenant}); any other key sees only its own tenant's records.
+ * {@code /v1/audit}: query, verify, proofs, export and the signing key. The platform admin (an admin key of tenant
+ * {@code default}) sees every tenant (and may filter by {@code tenant}); any other key sees only its own tenant's.
  */
 final class AuditRoutes {
     private final AuditLog audit;
@@ -29,9 +29,9 @@ final class AuditRoutes {
     void query(Context ctx, ApiKey key) {
         AuditQuery q = AuditQuery.all(intParam(ctx, "limit", 100, 1, AuditQuery.MAX_LIMIT));
         String tenant = ctx.queryParam("tenant");
-        if (!key.role().equals("admin")) {
+        if (!platformAdmin(key)) {
             if (tenant != null && !tenant.equals(key.tenant()))
-                throw new AegisException("forbidden", "tenant: only an admin key may read another tenant's audit records", "tenant");
+                throw new AegisException("forbidden", "tenant: only the platform admin reads another tenant's audit records", "tenant");
             tenant = key.tenant();
         }
         if (tenant != null) q = q.tenant(tenant);
@@ -63,7 +63,7 @@ final class AuditRoutes {
         // A proof shows the record's hash: only for records the key may read.
         List<AuditRecord> record = audit.query(AuditQuery.all(1).after(seq - 1));
         if (record.isEmpty() || record.getFirst().seq() != seq
-                || !key.role().equals("admin") && !record.getFirst().event().tenant().equals(key.tenant()))
+                || !platformAdmin(key) && !record.getFirst().event().tenant().equals(key.tenant()))
             throw AegisException.notFound("audit record " + seq + " does not exist");
         AuditProof p = audit.proof(seq);
         AuditCheckpoint c = p.checkpoint();
@@ -86,6 +86,17 @@ final class AuditRoutes {
 
     void publicKey(Context ctx) {
         ctx.contentType("application/x-pem-file").result(audit.publicKey());
+    }
+
+    /** The operator: an admin key of the platform tenant. Whole-log operations (verify, export) are theirs. */
+    static boolean platformAdmin(ApiKey key) {
+        return key.role().equals("admin") && key.tenant().equals(KeyRoutes.PLATFORM_TENANT);
+    }
+
+    static void requirePlatformAdmin(ApiKey key) {
+        if (!platformAdmin(key))
+            throw new AegisException("forbidden", "the whole audit log is the platform admin's (an admin key of tenant "
+                    + KeyRoutes.PLATFORM_TENANT + ")");
     }
 
     static Map<String, Object> view(AuditRecord r) {
