@@ -13,7 +13,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RateLimits {
     /** A bucket of {@code capacity} tokens refilled at {@code perSecond}. */
-    public record Limit(long capacity, long perSecond) {}
+    public record Limit(long capacity, long perSecond) {
+        static final long MAX_RATE = 1_000_000_000; // Bucket4j refills at most 1 token/ns
+
+        public Limit {
+            if (capacity < 1 || perSecond < 1 || perSecond > MAX_RATE)
+                throw new IllegalArgumentException("rate limit " + capacity + "/" + perSecond
+                        + ": need capacity >= 1 and 1 <= per second <= " + MAX_RATE);
+        }
+    }
 
     /** What one request got: allowed or not, and what to tell the client in {@code RateLimit-*} headers. */
     public record Verdict(boolean allowed, long limit, long remaining, long resetSeconds) {}
@@ -47,10 +55,15 @@ public final class RateLimits {
 
     private final Buckets buckets;
     private final Map<String, Limit> perKey;
+    private final Map<String, Limit> perTenant;
 
     public RateLimits(Buckets buckets, Map<String, Limit> perKey) {
         this.buckets = buckets;
         this.perKey = Map.copyOf(perKey);
+        Map<String, Limit> t = new java.util.HashMap<>();
+        perKey.forEach((cls, k) -> t.put(cls, new Limit(Math.min(k.capacity() * 4, Long.MAX_VALUE / 8),
+                Math.min(k.perSecond() * 4, Limit.MAX_RATE))));
+        this.perTenant = Map.copyOf(t);
     }
 
     /** Takes a token from the key's bucket and the tenant's; the tighter answer wins. */
@@ -58,7 +71,7 @@ public final class RateLimits {
         Limit k = perKey.get(routeClass);
         Verdict byKey = buckets.take("key:" + keyId + ":" + routeClass, k);
         if (!byKey.allowed()) return byKey;
-        Verdict byTenant = buckets.take("tenant:" + tenant + ":" + routeClass, new Limit(k.capacity() * 4, k.perSecond() * 4));
+        Verdict byTenant = buckets.take("tenant:" + tenant + ":" + routeClass, perTenant.get(routeClass));
         return byTenant.allowed() && byTenant.remaining() >= byKey.remaining() ? byKey : byTenant;
     }
 

@@ -1,0 +1,77 @@
+package dev.aegis.bench;
+
+import dev.aegis.api.RateLimits;
+import dev.aegis.cli.Node;
+import io.javalin.Javalin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Gateway throughput with wrk (Debian package) on loopback: an authenticated {@code GET /v1/tasks/{id}}, a request
+ * refused with 429 by the rate limiter, and beside them a bare Javalin hello-world route in this JVM, same settings.
+ */
+public final class GatewayBench {
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        Path tmp = Files.createTempDirectory("aegis-bench-gateway");
+        Path agent = Files.createDirectories(tmp.resolve("trivial"));
+        Files.writeString(agent.resolve("agent.yaml"), """
+                name: trivial
+                version: 1.0.0
+                runtime: bubblewrap
+                entrypoint: ["sh", "-c", "cat >/dev/null; echo '{}'"]
+                """);
+        Map<String, RateLimits.Limit> open = Map.of("deploy", new RateLimits.Limit(1_000_000, 1_000_000),
+                "run", new RateLimits.Limit(1_000_000, 1_000_000), "read", new RateLimits.Limit(100_000_000, 100_000_000));
+        Map<String, RateLimits.Limit> shut = Map.of("deploy", new RateLimits.Limit(1, 1), "run", new RateLimits.Limit(1, 1),
+                "read", new RateLimits.Limit(1, 1));
+        Javalin bare = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            cfg.routes.get("/hello", ctx -> ctx.result("hello"));
+        }).start("127.0.0.1", 0);
+        try (Node node = new Node(Node.Config.embedded(tmp.resolve("a")).withApi("127.0.0.1", 0, List.of(tmp)).withRateLimits(open));
+             Node limited = new Node(Node.Config.embedded(tmp.resolve("b")).withApi("127.0.0.1", 0, List.of()).withRateLimits(shut))) {
+            String key = node.firstAdminKey().orElseThrow();
+            node.orchestrator().deploy("default", agent, "trivial/agent.yaml");
+            String id = node.orchestrator().submit("default", "trivial", "{}").id();
+            node.orchestrator().await("default", id, java.time.Duration.ofSeconds(30));
+            String limitedKey = limited.firstAdminKey().orElseThrow();
+            System.out.println("wrk: 2 threads, 32 connections, " + seconds + " s each");
+            double[] hello = wrk(seconds, "http://127.0.0.1:" + bare.port() + "/hello", null);
+            double[] task = wrk(seconds, node.url() + "/v1/tasks/" + id, key);
+            double[] refused = wrk(seconds, limited.url() + "/v1/tasks/" + id, limitedKey);
+            System.out.printf("%-40s %10.0f req/s  p99 %7.2f ms%n", "bare Javalin GET /hello", hello[0], hello[1]);
+            System.out.printf("%-40s %10.0f req/s  p99 %7.2f ms%n", "authenticated GET /v1/tasks/{id}", task[0], task[1]);
+            System.out.printf("%-40s %10.0f req/s  p99 %7.2f ms%n", "rejected with 429 (rate limit)", refused[0], refused[1]);
+            System.out.printf("gateway overhead (bare/authenticated req/s): %.2fx (target <= 1.5x); authenticated %.0f req/s "
+                    + "(target >= 15,000)%n", hello[0] / task[0], task[0]);
+        } finally {
+            bare.stop();
+        }
+    }
+
+    /** Requests/s and p99 latency in ms, from wrk's own report. */
+    private static double[] wrk(int seconds, String url, String key) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t2", "-c32", "-d" + seconds + "s", "--latency"));
+        if (key != null) cmd.addAll(List.of("-H", "Authorization: Bearer " + key));
+        cmd.add(url);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IllegalStateException("wrk failed (apt-get install wrk): " + out);
+        Matcher rps = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        Matcher p99 = Pattern.compile("99%\\s+([0-9.]+)(us|ms|s)").matcher(out);
+        if (!rps.find() || !p99.find()) throw new IllegalStateException("cannot read wrk's report: " + out);
+        double lat = Double.parseDouble(p99.group(1)) * switch (p99.group(2)) {
+            case "us" -> 0.001;
+            case "s" -> 1000;
+            default -> 1;
+        };
+        return new double[] {Double.parseDouble(rps.group(1)), lat};
+    }
+}
