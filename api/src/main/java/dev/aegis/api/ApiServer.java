@@ -86,7 +86,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.post("/v1/keys", ctx -> keyRoutes.create(ctx, ctx.attribute(KEY), config.maxBodyBytes()));
             cfg.routes.get("/v1/keys", ctx -> keyRoutes.list(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/keys/{id}", ctx -> keyRoutes.revoke(ctx, ctx.attribute(KEY)));
-            cfg.routes.get("/v1/usage", this::usage);
+            cfg.routes.get("/v1/usage", ctx -> UsageRoutes.usage(ctx, orchestrator, ctx.attribute(KEY)));
             cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
                     orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));
             cfg.routes.post("/v1/instances/{id}/terminate", ctx -> as(ctx, () -> {
@@ -232,47 +232,6 @@ public final class ApiServer implements AutoCloseable {
         Task task = orchestrator.submit(tenant(ctx), agent, input.toString(), priority, null);
         if (wait) task = orchestrator.await(task.tenant(), task.id(), Duration.ofMillis(timeout));
         ctx.status(task.state().isFinal() ? 200 : 202).json(view(task.tenant(), task.id()));
-    }
-
-    /** Metering: what the tenant's tasks that finished in [from, to) used, per agent or in total. */
-    private void usage(Context ctx) {
-        ApiKey key = ctx.attribute(KEY);
-        String tenant = java.util.Optional.ofNullable(ctx.queryParam("tenant")).orElse(key.tenant());
-        if (!tenant.equals(key.tenant()) && !(key.role().equals("admin") && key.tenant().equals(KeyRoutes.PLATFORM_TENANT)))
-            throw new AegisException("forbidden", "tenant: only the platform admin reads another tenant's usage", "tenant");
-        java.time.Instant now = java.time.Instant.now();
-        java.time.Instant from = instantParam(ctx, "from", now.truncatedTo(java.time.temporal.ChronoUnit.DAYS));
-        java.time.Instant to = instantParam(ctx, "to", now);
-        String groupBy = java.util.Optional.ofNullable(ctx.queryParam("group_by")).orElse("agent");
-        if (!Set.of("agent", "tenant").contains(groupBy))
-            throw AegisException.invalid("group_by", "\"" + groupBy + "\" is not allowed; use agent or tenant");
-        var rows = orchestrator.usage(tenant, from, to);
-        if (groupBy.equals("tenant"))
-            rows = java.util.List.of(rows.stream().reduce(new dev.aegis.core.TaskStore.Metered("*", 0, 0, 0, 0, 0), (a, b) ->
-                    new dev.aegis.core.TaskStore.Metered("*", a.tasks() + b.tasks(), a.failed() + b.failed(),
-                            a.cpuSeconds() + b.cpuSeconds(), a.memoryMibSeconds() + b.memoryMibSeconds(), a.wallSeconds() + b.wallSeconds())));
-        ctx.json(Map.of("tenant", tenant, "from", from.toString(), "to", to.toString(), "group_by", groupBy,
-                "usage", rows.stream().map(m -> {
-                    Map<String, Object> v = new java.util.LinkedHashMap<>();
-                    if (!m.agent().equals("*")) v.put("agent", m.agent());
-                    v.put("tasks", m.tasks());
-                    v.put("failed", m.failed());
-                    v.put("cpu_seconds", m.cpuSeconds());
-                    v.put("memory_mib_seconds", m.memoryMibSeconds());
-                    v.put("wall_seconds", m.wallSeconds());
-                    v.put("egress_bytes", 0); // no egress yet: sandboxes have no network (issue 4 adds the proxy)
-                    return v;
-                }).toList()));
-    }
-
-    private static java.time.Instant instantParam(Context ctx, String name, java.time.Instant fallback) {
-        String raw = ctx.queryParam(name);
-        if (raw == null) return fallback;
-        try {
-            return java.time.Instant.parse(raw);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw AegisException.invalid(name, "\"" + raw + "\" is not a time; use ISO-8601, e.g. 2026-11-25T00:00:00Z");
-        }
     }
 
     private void logs(Context ctx) {

@@ -9,8 +9,6 @@ import dev.aegis.core.AuditQuery;
 import dev.aegis.core.AuditRecord;
 import dev.aegis.core.AuditVerification;
 import io.javalin.http.Context;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +25,7 @@ final class AuditRoutes {
     }
 
     void query(Context ctx, ApiKey key) {
-        AuditQuery q = AuditQuery.all(intParam(ctx, "limit", 100, 1, AuditQuery.MAX_LIMIT));
+        AuditQuery q = AuditQuery.all((int) Params.integer(ctx, "limit", 100, 1, AuditQuery.MAX_LIMIT));
         String tenant = ctx.queryParam("tenant");
         if (!platformAdmin(key)) {
             if (tenant != null && !tenant.equals(key.tenant()))
@@ -38,9 +36,9 @@ final class AuditRoutes {
         if (ctx.queryParam("agent") != null) q = q.agent(ctx.queryParam("agent"));
         if (ctx.queryParam("task") != null) q = q.task(ctx.queryParam("task"));
         if (ctx.queryParam("action") != null) q = q.action(ctx.queryParam("action"));
-        if (ctx.queryParam("since") != null) q = q.since(instant(ctx, "since"));
-        if (ctx.queryParam("until") != null) q = q.until(instant(ctx, "until"));
-        q = q.after(intParam(ctx, "after", 0, 0, Long.MAX_VALUE));
+        if (ctx.queryParam("since") != null) q = q.since(Params.instant(ctx, "since", null));
+        if (ctx.queryParam("until") != null) q = q.until(Params.instant(ctx, "until", null));
+        q = q.after(Params.integer(ctx, "after", 0, 0, Long.MAX_VALUE));
         List<AuditRecord> records = audit.query(q);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("records", records.stream().map(AuditRoutes::view).toList());
@@ -50,7 +48,7 @@ final class AuditRoutes {
     }
 
     void verify(Context ctx) {
-        long from = intParam(ctx, "from", 1, 1, Long.MAX_VALUE);
+        long from = Params.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
         ctx.json(switch (audit.verify(from, audit.publicKey(), (seq, last) -> { })) {
             case AuditVerification.Intact i -> Map.of("intact", true, "from_seq", i.fromSeq(), "last_seq", i.lastSeq(),
                     "records", i.records(), "checkpoints", i.checkpoints(), "last_checkpoint_seq", i.lastCheckpointSeq());
@@ -79,7 +77,7 @@ final class AuditRoutes {
     }
 
     void export(Context ctx) throws Exception {
-        long from = intParam(ctx, "from", 1, 1, Long.MAX_VALUE);
+        long from = Params.integer(ctx, "from", 1, 1, Long.MAX_VALUE);
         ctx.contentType("application/x-ndjson");
         audit.export(from, ctx.res().getOutputStream());
     }
@@ -122,30 +120,6 @@ final class AuditRoutes {
             return Long.parseLong(ctx.pathParam(name));
         } catch (NumberFormatException e) {
             throw AegisException.invalid(name, "\"" + ctx.pathParam(name) + "\" is not a sequence number");
-        }
-    }
-
-    private static int intParam(Context ctx, String name, int fallback, int min, int max) {
-        return (int) intParam(ctx, name, (long) fallback, min, (long) max);
-    }
-
-    private static long intParam(Context ctx, String name, long fallback, long min, long max) {
-        String raw = ctx.queryParam(name);
-        if (raw == null) return fallback;
-        try {
-            long v = Long.parseLong(raw);
-            if (v >= min && v <= max) return v;
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw AegisException.invalid(name, "\"" + raw + "\" must be an integer from " + min + " to " + max);
-    }
-
-    private static Instant instant(Context ctx, String name) {
-        try {
-            return Instant.parse(ctx.queryParam(name));
-        } catch (DateTimeParseException e) {
-            throw AegisException.invalid(name, "\"" + ctx.queryParam(name) + "\" is not a time; use ISO-8601, e.g. 2026-11-25T10:00:00Z");
         }
     }
 }
