@@ -34,8 +34,4 @@ public final class Sessions {
     public void close(String token) {
         byToken.remove(token);
     }
-
-    public int size() {
-        return byToken.size();
-    }
 }

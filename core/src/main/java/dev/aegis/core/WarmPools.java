@@ -111,11 +111,6 @@ public final class WarmPools {
         return pools.values().stream().mapToInt(p -> p.ready.size()).sum();
     }
 
-    public synchronized int warmCount(Agent agent) {
-        Pool p = pools.get(key(agent));
-        return p == null ? 0 : p.ready.size();
-    }
-
     /** The warm instances of {@code tenant}'s agents, as they are now. */
     public synchronized List<Warm> warm(String tenant) {
         List<Warm> all = new ArrayList<>();
