@@ -16,7 +16,8 @@ import os
 import socket
 import sys
 
-__all__ = ["task", "result", "log", "call", "whoami", "AegisError", "memory", "tools", "llm", "locks", "bus", "tasks"]
+__all__ = ["task", "result", "log", "call", "whoami", "AegisError", "memory", "tools", "llm", "locks", "lock", "Lease",
+           "bus", "tasks"]
 
 SOCKET = os.environ.get("AEGIS_SOCKET", "/run/aegis/agent.sock")
 TASK_FILE = "/run/aegis/task.json"
@@ -41,8 +42,8 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self._path)
 
 
-def _request(method, path, body=None):
-    conn = _UnixConnection(SOCKET)
+def _request(method, path, body=None, timeout=30):
+    conn = _UnixConnection(SOCKET, timeout=timeout)
     try:
         headers = {"Authorization": "Bearer " + os.environ.get("AEGIS_TOKEN", "")}
         data = None
@@ -61,9 +62,10 @@ def _request(method, path, body=None):
         conn.close()
 
 
-def call(name, body=None):
-    """Calls agent-API method `name` (e.g. "memory.query") with a JSON body; returns the JSON answer."""
-    return _request("POST", "/v1/" + name.replace(".", "/"), body or {})
+def call(name, body=None, timeout=30):
+    """Calls agent-API method `name` (e.g. "memory.query") with a JSON body; returns the JSON answer.
+    `timeout` (seconds) bounds the whole call, waiting included."""
+    return _request("POST", "/v1/" + name.replace(".", "/"), body or {}, timeout)
 
 
 def whoami():
@@ -102,5 +104,7 @@ class _Namespace:
         return lambda **body: call(self._prefix + "." + method, body)
 
 
-memory, tools, llm, locks, bus, tasks = (_Namespace(n) for n in ("memory", "tools", "llm", "locks", "bus", "tasks"))
+memory, tools, llm, bus, tasks = (_Namespace(n) for n in ("memory", "tools", "llm", "bus", "tasks"))
+
+from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (needs call() above)
 task = _load_task()

@@ -2,6 +2,7 @@ package dev.aegis.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aegis.core.AegisException;
+import dev.aegis.core.Coordinator;
 import dev.aegis.core.Session;
 import dev.aegis.core.Sessions;
 import io.javalin.Javalin;
@@ -23,7 +24,7 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 public final class AgentApiServer implements AutoCloseable {
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
     static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat",
-            "locks/acquire", "locks/release", "bus/publish", "bus/subscribe", "tasks/delegate");
+            "bus/publish", "bus/subscribe", "tasks/delegate");
     private static final int MAX_BODY = 256 * 1024;
     /** The group container sandboxes run as. */
     private static final int SANDBOX_GID = 1000;
@@ -35,6 +36,11 @@ public final class AgentApiServer implements AutoCloseable {
     private final Javalin app;
 
     public AgentApiServer(Sessions sessions, Path socket) {
+        this(sessions, socket, java.util.Optional.empty());
+    }
+
+    /** With {@code coordinator}, the lock, bus and delegation calls work; without, they answer 501. */
+    public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator) {
         this.sessions = sessions;
         this.socket = socket;
         this.app = Javalin.create(cfg -> {
@@ -58,11 +64,18 @@ public final class AgentApiServer implements AutoCloseable {
                 ctx.json(Map.of("task_id", s.taskId(), "agent", s.agent().name(), "tenant", s.tenant()));
             });
             cfg.routes.post("/v1/log", this::log);
-            for (String call : NOT_YET)
+            coordinator.ifPresent(c -> new SwarmCalls(c, MAX_BODY).register(cfg.routes, ctx -> ctx.attribute(SESSION)));
+            for (String call : coordinator.isPresent() ? NOT_YET : notYetWithout())
                 cfg.routes.post("/v1/" + call, ctx -> {
                     throw new AegisException("not_available", call.replace('/', '.') + " is not available yet on this AEGIS");
                 });
         });
+    }
+
+    private static List<String> notYetWithout() {
+        List<String> all = new java.util.ArrayList<>(NOT_YET);
+        all.addAll(SwarmCalls.CALLS);
+        return all;
     }
 
     public AgentApiServer start() {

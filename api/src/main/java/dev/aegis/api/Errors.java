@@ -20,13 +20,14 @@ final class Errors {
             case "policy_denied", "forbidden" -> 403;
             case "not_found" -> 404;
             case "method_not_allowed" -> 405;
-            case "conflict" -> 409;
+            case "conflict", "lock_timeout", "deadlock", "lease_expired" -> 409;
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
             case "runtime_unavailable" -> 422;
             case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
             case "overloaded" -> 503;
+            case "timeout" -> 504;
             default -> 500;
         };
     }

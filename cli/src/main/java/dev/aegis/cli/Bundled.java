@@ -12,12 +12,13 @@ import java.util.List;
 final class Bundled {
     static final List<String> EXAMPLES = List.of("summarizer", "file-indexer");
     private static final List<String> EXAMPLE_FILES = List.of("agent.yaml", "agent.py");
+    private static final List<String> AGENT_LIB = List.of("__init__.py", "_locks.py");
 
     private Bundled() {}
 
     /** Writes the agent library into {@code dir} (fresh each start, so upgrades apply) and returns {@code dir}. */
     static Path extractAgentLib(Path dir) {
-        copy("/aegis_agent/__init__.py", dir.resolve("aegis_agent/__init__.py"));
+        for (String f : AGENT_LIB) copy("/aegis_agent/" + f, dir.resolve("aegis_agent").resolve(f));
         return dir;
     }
 

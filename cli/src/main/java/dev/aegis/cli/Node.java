@@ -6,7 +6,9 @@ import dev.aegis.core.AuditVerification;
 import dev.aegis.api.ApiConfig;
 import dev.aegis.api.ApiServer;
 import dev.aegis.api.RateLimits;
+import dev.aegis.core.AgentLocks;
 import dev.aegis.core.AgentRuntime;
+import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
@@ -15,6 +17,7 @@ import dev.aegis.core.Sessions;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import dev.aegis.runtime.docker.DockerRuntime;
 import dev.aegis.store.Database;
+import dev.aegis.swarm.LocalLocks;
 import dev.aegis.store.FileAgentFiles;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -64,6 +67,7 @@ public final class Node implements AutoCloseable {
     private final FileAuditLog audit;
     private final DockerRuntime docker;
     private final AgentApiServer agentApi;
+    private final LocalLocks locks;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
     private final Optional<ApiServer> api;
@@ -85,15 +89,18 @@ public final class Node implements AutoCloseable {
         }
         this.db = Database.inDataDir(data);
         Sessions sessions = new Sessions();
-        this.agentApi = new AgentApiServer(sessions, data.resolve("run/agent.sock")).start();
+        Path agentSocket = data.resolve("run/agent.sock");
         this.docker = new DockerRuntime(data.resolve("run/docker"));
         List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")), docker);
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
-        this.orchestrator = new Orchestrator(new Orchestrator.Config(agentApi.socket(), agentLib, config.limits(),
+        this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
                 runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC());
         this.recovered = orchestrator.recover();
+        this.locks = new LocalLocks(audit);
+        Coordinator coordinator = new Coordinator(orchestrator, locks, AgentLocks.Limits.DEFAULT);
+        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
@@ -141,6 +148,7 @@ public final class Node implements AutoCloseable {
         api.ifPresent(ApiServer::close);
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
+        locks.close();
         try {
             docker.close();
         } catch (java.io.IOException e) {
