@@ -39,6 +39,7 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
+        SecretRoutes secretRoutes = new SecretRoutes(orchestrator.secrets());
         Gate gate = new Gate(new RateLimits(new RateLimits.Local(), config.rateLimits()));
         Metrics metrics = new Metrics(orchestrator);
         gate.metrics(metrics);
@@ -86,6 +87,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.post("/v1/keys", ctx -> keyRoutes.create(ctx, ctx.attribute(KEY), config.maxBodyBytes()));
             cfg.routes.get("/v1/keys", ctx -> keyRoutes.list(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/keys/{id}", ctx -> keyRoutes.revoke(ctx, ctx.attribute(KEY)));
+            cfg.routes.put("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.set(ctx, ctx.attribute(KEY), config.maxBodyBytes())));
+            cfg.routes.get("/v1/secrets", ctx -> secretRoutes.list(ctx, ctx.attribute(KEY)));
+            cfg.routes.delete("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.delete(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/usage", ctx -> UsageRoutes.usage(ctx, orchestrator, ctx.attribute(KEY)));
             cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
                     orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));

@@ -23,7 +23,7 @@ final class Errors {
             case "conflict", "lock_timeout", "deadlock", "lease_expired" -> 409;
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
-            case "runtime_unavailable" -> 422;
+            case "runtime_unavailable", "secret_missing" -> 422;
             case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
             case "overloaded" -> 503;

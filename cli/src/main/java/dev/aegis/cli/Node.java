@@ -19,6 +19,7 @@ import dev.aegis.runtime.docker.DockerRuntime;
 import dev.aegis.store.Database;
 import dev.aegis.swarm.LocalLocks;
 import dev.aegis.store.FileAgentFiles;
+import dev.aegis.store.SqlSecretStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,27 +38,48 @@ public final class Node implements AutoCloseable {
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
                          List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits,
-                         Orchestrator.Quotas quotas) {
+                         Orchestrator.Quotas quotas, Security security) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
                     Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
-                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE);
+                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE, Security.fromEnvironment());
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security);
         }
 
         public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas, security);
         }
 
         public Config withQuotas(Orchestrator.Quotas q) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security);
+        }
+
+        public Config withSecurity(Security s) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s);
+        }
+    }
+
+    /**
+     * Secrets key and host folders: what only the operator decides.
+     *
+     * @param secretsKeyFile {@code --secrets-key-file}: a file holding the base64 key; wins over {@code secretsKey}
+     * @param secretsKey     base64 of the 32-byte key ({@code $AEGIS_SECRETS_KEY}); with neither, the data folder's
+     *                       {@code secrets.key}, made on first start
+     */
+    public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey) {
+        public static Security fromEnvironment() {
+            return new Security(Optional.empty(), Optional.ofNullable(System.getenv(SecretsKey.ENV)).filter(k -> !k.isBlank()));
+        }
+
+        public Security withSecretsKey(Optional<Path> file, Optional<String> base64) {
+            return new Security(file, base64);
         }
     }
 
@@ -73,6 +95,7 @@ public final class Node implements AutoCloseable {
     private final Optional<ApiServer> api;
     private final Optional<String> firstAdminKey;
     private final int recovered;
+    private final List<String> notices = new java.util.ArrayList<>();
 
     public Node(Config config) {
         this.config = config;
@@ -88,6 +111,15 @@ public final class Node implements AutoCloseable {
                     + "append to a broken chain: move the folder aside to start a new log.");
         }
         this.db = Database.inDataDir(data);
+        SqlSecretStore secretStore;
+        try {
+            secretStore = openSecrets(config.security(), data);
+        } catch (RuntimeException e) {
+            db.close();
+            audit.close();
+            lock.close();
+            throw e;
+        }
         Sessions sessions = new Sessions();
         Path agentSocket = data.resolve("run/agent.sock");
         this.docker = new DockerRuntime(data.resolve("run/docker"));
@@ -96,7 +128,7 @@ public final class Node implements AutoCloseable {
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
-                runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC());
+                runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore);
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         Coordinator coordinator = new Coordinator(orchestrator, locks, AgentLocks.Limits.DEFAULT);
@@ -106,6 +138,26 @@ public final class Node implements AutoCloseable {
         this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
                         config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()))).start());
+    }
+
+    /** Opens the secrets with the configured key, and refuses to go on if the key cannot open what is stored. */
+    private SqlSecretStore openSecrets(Security security, Path data) {
+        SecretsKey.Loaded key = SecretsKey.load(security.secretsKeyFile(), security.secretsKey(), data, db.hasSecrets());
+        key.notice().ifPresent(notices::add);
+        SqlSecretStore store = db.secrets(key.cipher());
+        SqlSecretStore.Check check = store.check();
+        if (!check.failures().isEmpty())
+            throw new IllegalStateException("the secrets key from " + key.source() + " (key id " + key.cipher().keyId()
+                    + ") cannot decrypt " + check.failures().size() + " of the " + check.total() + " stored secrets, e.g.: "
+                    + check.failures().getFirst() + ". Start with the key they were sealed with (--secrets-key-file, $"
+                    + SecretsKey.ENV + ", or " + data.resolve(SecretsKey.FILE) + "); AEGIS will not start with a key that "
+                    + "cannot read them.");
+        return store;
+    }
+
+    /** Things the operator should know from this start (a secrets key was made, ...), one sentence each. */
+    public List<String> notices() {
+        return List.copyOf(notices);
     }
 
     public Orchestrator orchestrator() {

@@ -32,6 +32,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         if (!Files.isDirectory(agentDir)) throw new IllegalArgumentException(agentDir + " is not a folder; give an agent folder holding agent.yaml");
         String json = Inputs.json(input);
         try (Node node = new Node(Node.Config.embedded(DataDir.resolve(data)))) {
+            node.notices().forEach(n -> System.err.println("aegis: " + n));
             var o = node.orchestrator();
             var agent = o.deploy("default", agentDir.toAbsolutePath(), agentDir.resolve("agent.yaml").toString());
             Task task = o.submit("default", agent.name(), json, Orchestrator.DEFAULT_PRIORITY, new TaskEvents.Listener() {

@@ -6,6 +6,7 @@ import dev.aegis.core.Quantities;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +52,10 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--quota-cpu-seconds", defaultValue = "0", description = "per tenant: CPU-seconds a UTC day (0 = no quota)")
     double quotaCpu;
 
+    @Option(names = "--secrets-key-file", description = "file holding the base64 AES-256 key for tenant secrets "
+            + "(default $AEGIS_SECRETS_KEY, else <data>/secrets.key, made on first start)")
+    Path secretsKeyFile;
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
@@ -68,13 +73,15 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
                 option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));
         Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
         Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
-                .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu)));
+                .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
+                .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
             stop.countDown();
         }));
         System.out.println("aegis: data folder " + dir);
+        node.notices().forEach(n -> System.out.println("aegis: " + n));
         if (node.recovered() > 0)
             System.out.println("aegis: " + node.recovered() + " task(s) interrupted by the last shutdown marked failed");
         node.orchestrator().runtimes().values().forEach(r -> System.out.println("aegis: runtime " + r.name() + ": " + r.description()));

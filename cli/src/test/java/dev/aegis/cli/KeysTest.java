@@ -26,31 +26,37 @@ class KeysTest {
             String task = platform.post("/v1/tasks", Map.of("agent", "summarizer", "wait", true,
                     "input", Map.of("text", "Secret words here. More secret words."))).body().path("id").asText();
             String platformKeyId = node.firstAdminKey().orElseThrow().substring(9, 21);
+            assertThat(SecretsTest.put(platform, "PLATFORM_TOKEN", "platform-secret-value").status()).isEqualTo(201);
+            String secretBefore = platform.get("/v1/secrets").body().toString();
             Http acme = new Http(node.url(), platform.post("/v1/keys", Map.of("tenant", "acme", "role", "admin")).body().path("key").asText());
             var doc = new Http(node.url(), null).get("/openapi.json").body();
             int calls = 0;
             for (var path : doc.path("paths").properties()) {
                 if (!path.getKey().startsWith("/v1/")) continue; // /healthz, /openapi.json, /metrics hold no tenant data
                 String p = path.getKey().replace("{id}", path.getKey().startsWith("/v1/keys") ? platformKeyId : task)
-                        .replace("{name}", "summarizer").replace("{seq}", "1");
+                        .replace("{name}", path.getKey().startsWith("/v1/secrets") ? "PLATFORM_TOKEN" : "summarizer").replace("{seq}", "1");
                 for (var op : path.getValue().properties()) {
                     String method = op.getKey().toUpperCase();
                     var req = acme.builder(p);
                     req = switch (method) {
                         case "GET" -> req.GET();
                         case "DELETE" -> req.DELETE();
+                        // a valid value: acme may make its own PLATFORM_TOKEN, and default's must not change
+                        case "PUT" -> req.header("Content-Type", "application/json")
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"value\": \"acme-value-1234\"}"));
                         default -> req.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
                                 p.equals("/v1/tasks") ? "{\"agent\": \"summarizer\"}" : p.equals("/v1/keys") ? "{\"role\": \"admin\", \"tenant\": \"default\"}" : "{}"));
                     };
                     Http.Response r = acme.send(req.header("Accept", p.endsWith("/stream") ? "text/event-stream" : "application/json"));
                     calls++;
                     String body = r.raw().body();
-                    assertThat(body).as(method + " " + p).doesNotContain("Secret words").doesNotContain("\"agent\":\"summarizer\"")
+                    assertThat(body).as(method + " " + p).doesNotContain("Secret words").doesNotContain("platform-secret").doesNotContain("\"agent\":\"summarizer\"")
                             .doesNotContain("\"name\":\"summarizer\"").doesNotContain("\"tenant\":\"default\"");
                     assertThat(r.status()).as(method + " " + p + " -> " + body).isIn(200, 201, 400, 401, 403, 404, 415);
                 }
             }
             assertThat(calls).isGreaterThan(15);
+            assertThat(platform.get("/v1/secrets").body().toString()).as("default's secrets untouched").isEqualTo(secretBefore);
             // And the platform tenant's task is untouched.
             assertThat(platform.get("/v1/tasks/" + task).body().path("state").asText()).isEqualTo("succeeded");
         }

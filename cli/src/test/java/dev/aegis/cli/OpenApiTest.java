@@ -92,6 +92,7 @@ class OpenApiTest {
                 "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel",
                 "GET /v1/instances", "POST /v1/instances/{id}/terminate",
                 "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/usage",
+                "GET /v1/secrets", "PUT /v1/secrets/{name}", "DELETE /v1/secrets/{name}",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
                 "GET /v1/audit/{seq}/proof");
     }
@@ -200,6 +201,12 @@ class OpenApiTest {
         conforms("GET", "/v1/audit", http.get("/v1/audit?limit=50"));
         conforms("GET", "/v1/audit/verify", http.get("/v1/audit/verify"));
         conforms("GET", "/healthz", http.get("/healthz"));
+        conforms("PUT", "/v1/secrets/OPENAPI_TOKEN", SecretsTest.put(http, "OPENAPI_TOKEN", "first-value"));
+        conforms("PUT", "/v1/secrets/OPENAPI_TOKEN", SecretsTest.put(http, "OPENAPI_TOKEN", "second-value"));
+        conforms("PUT", "/v1/secrets/bad-name", SecretsTest.put(http, "bad-name", "some-value"));
+        conforms("GET", "/v1/secrets", http.get("/v1/secrets"));
+        conforms("DELETE", "/v1/secrets/OPENAPI_TOKEN", http.send(http.builder("/v1/secrets/OPENAPI_TOKEN").DELETE()));
+        conforms("DELETE", "/v1/secrets/OPENAPI_TOKEN", http.send(http.builder("/v1/secrets/OPENAPI_TOKEN").DELETE()));
 
         // A task that is not waited for: 202 (or 200 if it was quick) with the same shape.
         Http.Response async = http.post("/v1/tasks", Map.of("agent", "summarizer", "input", Map.of("text", "One sentence.")));

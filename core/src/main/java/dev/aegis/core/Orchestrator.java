@@ -51,6 +51,7 @@ public final class Orchestrator {
     final Clock clock;
     final TaskEvents events = new TaskEvents();
     final AuditLog audit;
+    final Secrets secrets;
 
     /**
      * Who is acting, for the audit log: bound by the API around a call ({@code key:<id>}); {@code local} when a
@@ -63,7 +64,7 @@ public final class Orchestrator {
     volatile boolean closing;
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
-                        AgentFiles files, Sessions sessions, AuditLog audit, Clock clock) {
+                        AgentFiles files, Sessions sessions, AuditLog audit, Clock clock, SecretStore secretStore) {
         this.audit = audit;
         this.config = config;
         Map<String, AgentRuntime> byName = new HashMap<>();
@@ -76,6 +77,14 @@ public final class Orchestrator {
         this.clock = clock;
         this.scheduler = new Scheduler(config.maxConcurrent(), config.maxQueued(), config.maxQueuedPerTenant());
         this.pools = new WarmPools(this::spawnWarm, this::killWarm, config.maxWarm(), config.warmIdle(), clock);
+        // A changed or deleted secret must not live on in sandboxes booted with the old value.
+        this.secrets = new Secrets(secretStore, audit, clock, (tenant, name) -> pools.retire(a -> a.tenant().equals(tenant)
+                && a.manifest().secrets().contains(name)));
+    }
+
+    /** The tenants' secrets: set, list, delete. */
+    public Secrets secrets() {
+        return secrets;
     }
 
     /**
@@ -222,6 +231,10 @@ public final class Orchestrator {
         audit.append(AuditEvent.decided(tenant, actor(), "policy.resources", "agent:" + manifest.name(), resources)
                 .withAgent(manifest.name()));
         if (resources instanceof Decision.Deny(String reason)) throw new AegisException("policy_denied", reason, "resources");
+        // Refused now rather than at the first task: the deployer learns at once, and nothing half-works. A secret
+        // deleted after deploy is still caught when a task starts (secret_missing).
+        List<String> missing = secrets.missing(tenant, manifest.secrets());
+        if (!missing.isEmpty()) throw Secrets.missingError(tenant, missing);
         AgentFiles.Installed installed = files.install(tenant, manifest.name(), folder);
         Agent agent = new Agent(tenant, manifest, yaml, installed.dir(), installed.digest(), clock.instant());
         agents.save(agent);
@@ -352,9 +365,13 @@ public final class Orchestrator {
         return ACTOR.orElse("local");
     }
 
-    /** The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. */
-    SandboxSpec spec(Agent agent, InstanceId id, String token) {
-        Map<String, String> env = Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant());
+    /**
+     * The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. The agent's
+     * secrets are in its environment only: never on a command line, in a file or in another agent's sandbox.
+     */
+    SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected) {
+        Map<String, String> env = new HashMap<>(injected.env());
+        env.putAll(Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant()));
         return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), env,
                 List.of(), config.output());
     }
@@ -366,16 +383,17 @@ public final class Orchestrator {
     private WarmPools.Warm spawnWarm(Agent agent) {
         AgentRuntime runtime = runtimes.get(agent.manifest().runtime());
         InstanceId id = newInstanceId();
+        InjectedSecrets injected = secrets.inject(agent);
         // Not bound to a task yet: the agent waits on stdin, and the token is rebound when a task takes it.
         String token = sessions.open(new Session(agent.tenant(), "", id, agent,
                 new Policy(agent.manifest(), config.limits()), line -> { }));
         try {
-            runtime.spawn(spec(agent, id, token));
+            runtime.spawn(spec(agent, id, token, injected));
         } catch (RuntimeException e) {
             sessions.close(token);
             throw e;
         }
-        return new WarmPools.Warm(agent, id, token, clock.instant());
+        return new WarmPools.Warm(agent, id, token, clock.instant(), injected);
     }
 
     private void killWarm(WarmPools.Warm warm) {

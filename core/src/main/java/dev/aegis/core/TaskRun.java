@@ -1,7 +1,6 @@
 package dev.aegis.core;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
  * Every lifecycle step is recorded as it happens.
  */
 final class TaskRun implements Scheduler.Job {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Orchestrator o;
     private final Agent agent;
@@ -30,6 +28,8 @@ final class TaskRun implements Scheduler.Job {
     private volatile boolean cancelled;
     private volatile InstanceId instance;
     private volatile AgentRuntime runtime;
+    /** The secrets in this task's sandbox: every log line, the result and error texts are scrubbed of them. */
+    private volatile InjectedSecrets injected = InjectedSecrets.NONE;
     private InstanceState state = InstanceState.COLD;
 
     TaskRun(Orchestrator o, Task task, Agent agent, int priority) {
@@ -135,12 +135,19 @@ final class TaskRun implements Scheduler.Job {
         runtime = o.runtimes.get(agent.manifest().runtime());
         if (runtime == null)
             return fail(TaskState.FAILED, "runtime_unavailable", "runtime " + agent.manifest().runtime() + " is gone", Optional.empty());
+        InjectedSecrets wanted;
+        try {
+            wanted = o.secrets.inject(agent);
+        } catch (AegisException e) {
+            return fail(TaskState.FAILED, e.code(), e.getMessage(), Optional.empty());
+        }
+        injected = wanted;
         task = task.running(o.clock.instant());
         Session session = new Session(task.tenant(), task.id(), null, agent, policy, this::log);
         String token = null;
         CompletableFuture<Void> recorded = CompletableFuture.completedFuture(null);
         try {
-            Optional<WarmPools.Warm> warm = takeWarm();
+            Optional<WarmPools.Warm> warm = takeWarm(wanted);
             if (warm.isPresent()) {
                 token = warm.get().token();
                 instance = warm.get().id();
@@ -151,7 +158,7 @@ final class TaskRun implements Scheduler.Job {
                 InstanceId id = Orchestrator.newInstanceId();
                 token = o.sessions.open(session.on(id));
                 long t0 = System.nanoTime();
-                runtime.spawn(o.spec(agent, id, token));
+                runtime.spawn(o.spec(agent, id, token, wanted));
                 instance = id;
                 java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - t0);
                 o.events.booted(runtime.name(), took);
@@ -177,10 +184,13 @@ final class TaskRun implements Scheduler.Job {
         }
     }
 
-    /** A warm instance that is still waiting; one that died in the pool is discarded. */
-    private Optional<WarmPools.Warm> takeWarm() {
+    /**
+     * A warm instance that is still waiting with the current secret values; one that died in the pool, or was booted
+     * with values since changed, is discarded.
+     */
+    private Optional<WarmPools.Warm> takeWarm(InjectedSecrets wanted) {
         for (Optional<WarmPools.Warm> w; (w = o.pools.take(agent)).isPresent(); ) {
-            if (runtime.status(w.get().id()) == InstanceState.WARM) return w;
+            if (w.get().secrets().sameValues(wanted) && runtime.status(w.get().id()) == InstanceState.WARM) return w;
             o.sessions.close(w.get().token());
             runtime.terminate(w.get().id());
         }
@@ -206,11 +216,13 @@ final class TaskRun implements Scheduler.Job {
         };
     }
 
-    private Task succeedIfJson(String out, int code) {
+    private Task succeedIfJson(String raw, int code) {
+        String out = injected.scrub(raw);
         if (out.isBlank())
             return fail(TaskState.FAILED, "bad_output", "agent printed no result on stdout (expected JSON)", Optional.of(code));
         try {
-            String normalized = JSON.writeValueAsString(JSON.readTree(out));
+            // Scrubbed again after parsing: parsing turns an escaped secret (\u0041...) back into its plain value.
+            String normalized = injected.scrubJson(out);
             move(InstanceState.TERMINATED, "completed: agent exited 0");
             return task.succeeded(normalized, code, o.clock.instant());
         } catch (JacksonException e) {
@@ -226,7 +238,8 @@ final class TaskRun implements Scheduler.Job {
                 : fail(TaskState.CANCELLED, "cancelled", "cancelled " + when, Optional.empty());
     }
 
-    private Task fail(TaskState end, String code, String message, Optional<Integer> exit) {
+    private Task fail(TaskState end, String code, String raw, Optional<Integer> exit) {
+        String message = injected.scrub(raw);
         if (!state.isFinal()) move(InstanceState.FAILED, code + ": " + message);
         return task.failed(end, new Task.TaskError(code, message), exit, o.clock.instant());
     }
@@ -251,7 +264,8 @@ final class TaskRun implements Scheduler.Job {
     }
 
     /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */
-    private synchronized void log(String line) {
+    private synchronized void log(String raw) {
+        String line = injected.scrub(raw);
         long max = o.config.output().maxLogBytes();
         if (logBytes > max) return;
         logBytes += line.length() + 1;

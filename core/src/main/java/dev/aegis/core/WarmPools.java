@@ -18,8 +18,8 @@ import java.util.Optional;
  * {@code pool.max}, and all warm instances together within a global cap.
  */
 public final class WarmPools {
-    /** A booted instance waiting in a pool. */
-    public record Warm(Agent agent, InstanceId id, String token, Instant bootedAt) {}
+    /** A booted instance waiting in a pool, with the secret values it was booted with. */
+    public record Warm(Agent agent, InstanceId id, String token, Instant bootedAt, InjectedSecrets secrets) {}
 
     /** Boots one sandbox of {@code agent} up to WARM (may throw {@link RuntimeFailure}). */
     public interface Spawner {
@@ -129,6 +129,25 @@ public final class WarmPools {
         }
         if (found != null) refill(found.agent());
         return Optional.ofNullable(found);
+    }
+
+    /**
+     * Terminates the warm instances of agents matching {@code which} (their secrets changed) and refills their pools
+     * with fresh ones.
+     */
+    public void retire(java.util.function.Predicate<Agent> which) {
+        List<Warm> retired = new ArrayList<>();
+        List<Agent> refill = new ArrayList<>();
+        synchronized (this) {
+            for (Pool p : pools.values())
+                if (which.test(p.agent) && !p.ready.isEmpty()) {
+                    retired.addAll(p.ready);
+                    p.ready.clear();
+                    refill.add(p.agent);
+                }
+        }
+        retired.forEach(killer::kill);
+        refill.forEach(this::refill);
     }
 
     /** Terminates every warm instance and stops refilling. */

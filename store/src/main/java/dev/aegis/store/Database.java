@@ -133,6 +133,16 @@ public final class Database implements AutoCloseable {
         return keys;
     }
 
+    /** The tenants' secrets, sealed and opened with {@code cipher}; see {@link SqlSecretStore#check()} before use. */
+    public SqlSecretStore secrets(SecretCipher cipher) {
+        return new SqlSecretStore(Jdbi.create(writePool), Jdbi.create(readPool), cipher);
+    }
+
+    /** Whether any secret is stored, under any key: a node must not mint a new key over them. */
+    public boolean hasSecrets() {
+        return reader().withHandle(h -> h.createQuery("SELECT COUNT(*) FROM (SELECT 1 FROM secrets LIMIT 1) s").mapTo(Long.class).one()) > 0;
+    }
+
     /** For tests that look under the stores. */
     Jdbi reader() {
         return Jdbi.create(readPool);

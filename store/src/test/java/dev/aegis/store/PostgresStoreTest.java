@@ -35,7 +35,7 @@ class PostgresStoreTest extends StoreContract {
     // the database lives for the class (runs after the contract's @BeforeEach opened it): start each test empty
     @BeforeEach
     void emptyTables() {
-        db.reader().useHandle(h -> h.execute("TRUNCATE agents, tasks, transitions, task_logs, api_keys"));
+        db.reader().useHandle(h -> h.execute("TRUNCATE agents, tasks, transitions, task_logs, api_keys, secrets"));
     }
 
     private static void sql(String statement) {

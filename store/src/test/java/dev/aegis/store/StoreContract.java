@@ -8,6 +8,7 @@ import dev.aegis.core.Agent;
 import dev.aegis.core.ApiKey;
 import dev.aegis.core.InstanceState;
 import dev.aegis.core.LogLine;
+import dev.aegis.core.SecretStore;
 import dev.aegis.core.ManifestParser;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskState;
@@ -263,6 +264,92 @@ abstract class StoreContract {
         assertThat(db.tasks().logs(t.id(), 0)).extracting(LogLine::line).containsExactly("hello");
         assertThat(db.keys().isEmpty()).isFalse();
         assertThat(migrationsApplied(db)).isEqualTo(migrations).isPositive();
+    }
+
+    static final byte[] KEY = new byte[32];
+    static final byte[] OTHER_KEY = new byte[32];
+
+    static {
+        java.util.Arrays.fill(KEY, (byte) 7);
+        java.util.Arrays.fill(OTHER_KEY, (byte) 9);
+    }
+
+    @Test
+    void secretsRoundTripSealedAndListOnlyNames() {
+        SqlSecretStore s = db.secrets(new SecretCipher(KEY));
+        assertThat(s.put("acme", "OPENAI_API_KEY", "sk-live-ünïcode-1234", T0)).isFalse();
+        assertThat(s.put("acme", "DB_PASSWORD", "hunter2hunter2", T0.plusSeconds(1))).isFalse();
+        assertThat(s.put("other", "OPENAI_API_KEY", "sk-other-tenant", T0)).isFalse();
+        assertThat(s.reveal("acme", List.of("OPENAI_API_KEY", "DB_PASSWORD", "NOPE")))
+                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("OPENAI_API_KEY", "sk-live-ünïcode-1234", "DB_PASSWORD", "hunter2hunter2"));
+        assertThat(s.reveal("other", List.of("OPENAI_API_KEY"))).containsEntry("OPENAI_API_KEY", "sk-other-tenant");
+        assertThat(s.list("acme")).extracting(i -> i.name()).containsExactly("DB_PASSWORD", "OPENAI_API_KEY");
+
+        // Replacing keeps created_at, moves updated_at, and takes a new nonce.
+        String nonce = column("acme", "OPENAI_API_KEY", "nonce");
+        assertThat(s.put("acme", "OPENAI_API_KEY", "sk-rotated-5678", T0.plusSeconds(60))).isTrue();
+        SecretStore.Info info = s.list("acme").get(1);
+        assertThat(info.createdAt()).isEqualTo(T0);
+        assertThat(info.updatedAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(column("acme", "OPENAI_API_KEY", "nonce")).isNotEqualTo(nonce);
+        assertThat(s.reveal("acme", List.of("OPENAI_API_KEY"))).containsEntry("OPENAI_API_KEY", "sk-rotated-5678");
+
+        // Nothing in the table holds the value in clear, in any column.
+        String rows = db.reader().withHandle(h -> h.createQuery("SELECT * FROM secrets").mapToMap().list()).toString();
+        assertThat(rows).doesNotContain("sk-rotated").doesNotContain("hunter2").doesNotContain("sk-other")
+                .doesNotContain(java.util.Base64.getEncoder().encodeToString("hunter2hunter2".getBytes()));
+        assertThat(column("acme", "DB_PASSWORD", "key_id")).isEqualTo(new SecretCipher(KEY).keyId());
+
+        assertThat(s.delete("acme", "DB_PASSWORD")).isTrue();
+        assertThat(s.delete("acme", "DB_PASSWORD")).isFalse();
+        assertThat(s.list("acme")).extracting(i -> i.name()).containsExactly("OPENAI_API_KEY");
+        assertThat(s.check()).isEqualTo(new SqlSecretStore.Check(2, List.of()));
+    }
+
+    @Test
+    void aCiphertextMovedToAnotherTenantOrNameDoesNotOpen() {
+        SqlSecretStore s = db.secrets(new SecretCipher(KEY));
+        s.put("acme", "TOKEN", "acme-token-value", T0);
+        s.put("evil", "TOKEN", "evil-token-value", T0);
+        s.put("evil", "OTHER", "evil-other-value", T0);
+        // An attacker with write access to the table copies acme's sealed value over their own rows.
+        for (String[] target : List.of(new String[]{"evil", "TOKEN"}, new String[]{"evil", "OTHER"}))
+            db.reader().useHandle(h -> h.createUpdate("""
+                    UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE tenant = 'acme' AND name = 'TOKEN'),
+                        ciphertext = (SELECT ciphertext FROM secrets WHERE tenant = 'acme' AND name = 'TOKEN')
+                    WHERE tenant = :t AND name = :n""").bind("t", target[0]).bind("n", target[1]).execute());
+        assertThatThrownBy(() -> s.reveal("evil", List.of("TOKEN"))).isInstanceOf(SecretCipher.WrongKey.class)
+                .hasMessageContaining("TOKEN").hasMessageContaining("changed or moved").hasMessageNotContaining("acme-token");
+        assertThatThrownBy(() -> s.reveal("evil", List.of("OTHER"))).isInstanceOf(SecretCipher.WrongKey.class);
+        assertThat(s.reveal("acme", List.of("TOKEN"))).containsEntry("TOKEN", "acme-token-value");
+        // One flipped bit of a ciphertext is caught too.
+        db.reader().useHandle(h -> h.createUpdate("UPDATE secrets SET ciphertext = :ct WHERE tenant = 'acme'")
+                .bind("ct", flipFirstBit(column("acme", "TOKEN", "ciphertext"))).execute());
+        assertThatThrownBy(() -> s.reveal("acme", List.of("TOKEN"))).isInstanceOf(SecretCipher.WrongKey.class);
+        assertThat(s.check().failures()).hasSize(3);
+    }
+
+    @Test
+    void anotherKeyOpensNothingAndSaysWhichKeySealedIt() {
+        db.secrets(new SecretCipher(KEY)).put("acme", "TOKEN", "acme-token-value", T0);
+        assertThat(db.hasSecrets()).isTrue();
+        SqlSecretStore wrong = db.secrets(new SecretCipher(OTHER_KEY));
+        SqlSecretStore.Check check = wrong.check();
+        assertThat(check.total()).isEqualTo(1);
+        assertThat(check.failures()).singleElement().asString().contains("sealed with key " + new SecretCipher(KEY).keyId());
+        assertThatThrownBy(() -> wrong.reveal("acme", List.of("TOKEN"))).isInstanceOf(SecretCipher.WrongKey.class);
+        assertThatThrownBy(() -> new SecretCipher(new byte[16])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 bytes");
+    }
+
+    private String column(String tenant, String name, String column) {
+        return db.reader().withHandle(h -> h.createQuery("SELECT " + column + " FROM secrets WHERE tenant = :t AND name = :n")
+                .bind("t", tenant).bind("n", name).mapTo(String.class).one());
+    }
+
+    private static String flipFirstBit(String b64) {
+        byte[] b = java.util.Base64.getDecoder().decode(b64);
+        b[0] ^= 1;
+        return java.util.Base64.getEncoder().encodeToString(b);
     }
 
     static int migrationsApplied(Database db) {
