@@ -64,7 +64,8 @@ class WarmPoolTest {
     @Test
     void idlePoolsShrinkToZeroAndComeBackOnDemand() throws Exception {
         Path data = dir.resolve("data");
-        try (Node node = new Node(Node.Config.embedded(data).with(OperatorLimits.DEFAULT, 8, Duration.ofMillis(400)))) {
+        // 2 s of idle: long enough that a spawn on a loaded machine finishes before its pool may shrink.
+        try (Node node = new Node(Node.Config.embedded(data).with(OperatorLimits.DEFAULT, 8, Duration.ofSeconds(2)))) {
             Orchestrator o = node.orchestrator();
             o.deploy("default", agent("pool: {warm: 1, max: 2}\n"), "pooled/agent.yaml");
             CrashRecoveryTest.waitFor(() -> o.warmCount() == 1);

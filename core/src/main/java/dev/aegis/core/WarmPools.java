@@ -98,11 +98,14 @@ public final class WarmPools {
         if (p != null) p.hot++;
     }
 
-    /** A task of {@code agent} ended; its instance is gone. */
+    /** A task of {@code agent} ended; its instance is gone. The end counts as use: the idle time starts now. */
     public void released(Agent agent) {
         synchronized (this) {
             Pool p = pool(agent);
-            if (p != null) p.hot = Math.max(0, p.hot - 1);
+            if (p != null) {
+                p.hot = Math.max(0, p.hot - 1);
+                p.lastDemand = clock.instant();
+            }
         }
         refill(agent);
     }
@@ -225,7 +228,8 @@ public final class WarmPools {
                 if (closed) return;
                 Instant cutoff = clock.instant().minus(idle);
                 for (Pool p : pools.values())
-                    if (!p.dormant && p.lastDemand.isBefore(cutoff)) {
+                    // A pool whose agent is running a task is in use, however long the task takes.
+                    if (!p.dormant && p.hot == 0 && p.lastDemand.isBefore(cutoff)) {
                         p.dormant = true;
                         idleOnes.addAll(p.ready);
                         p.ready.clear();
