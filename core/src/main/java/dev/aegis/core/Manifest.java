@@ -73,7 +73,10 @@ public record Manifest(
         }
     }
 
-    /** {@code host:port} egress entries; exact names, {@code *.domain} wildcards, IPs and CIDRs. */
+    /**
+     * {@code host:port} egress entries; exact names, {@code *.domain} wildcards, IPs and CIDRs, each optionally
+     * {@code tls://host:port} to require TLS. Parsed by {@link EgressRule#parse}.
+     */
     public record Network(List<String> egress) {
         public static final Network NONE = new Network(List.of());
 

@@ -3,6 +3,7 @@ package dev.aegis.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,6 +22,28 @@ class EgressRuleTest {
             """)
     void accepts(String entry, String host, int port) {
         assertThat(EgressRule.parse(entry)).isEqualTo(new EgressRule(host, port));
+        assertThat(EgressRule.parse(entry).tls()).isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            tls://api.openai.com:443   | api.openai.com   | 443
+            TLS://API.example.com:8443 | api.example.com  | 8443
+            tls://*.googleapis.com:443 | *.googleapis.com | 443
+            """)
+    void acceptsTlsEntries(String entry, String host, int port) {
+        EgressRule rule = EgressRule.parse(entry);
+        assertThat(rule).isEqualTo(new EgressRule(host, port, true));
+        assertThat(rule.toString()).isEqualTo("tls://" + host + ":" + port);
+        assertThat(EgressRule.parse(rule.toString())).isEqualTo(rule);
+    }
+
+    @Test
+    void namesAndAddresses() {
+        assertThat(EgressRule.parse("api.example.com:443").isName()).isTrue();
+        assertThat(EgressRule.parse("*.example.com:443").isName()).isTrue();
+        assertThat(EgressRule.parse("10.0.0.0/8:443").isName()).isFalse();
+        assertThat(EgressRule.parse("[::1]:443").isName()).isFalse();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -44,6 +67,12 @@ class EgressRuleTest {
             [1::2::3]:443         | is not a host
             [1:2:3:4:5:6:7:8:9]:443 | is not a host
             [::1/129]:443         | is not a host
+            https://a.com:443     | "https://a.com:443" has a scheme other than tls://; use host:port, or tls://host:port to require TLS
+            tls://https://a.com:443 | has a scheme other than tls://
+            tls://10.0.0.5:443    | "tls://10.0.0.5" names an address; TLS needs a host name (SNI cannot carry an IP)
+            tls://[::1]:443       | names an address
+            tls://a.com           | is not host:port
+            tls://bad_host.com:443 | "bad_host.com" is not a host
             """)
     void refuses(String entry, String fragment) {
         assertThatThrownBy(() -> EgressRule.parse(entry)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(fragment);

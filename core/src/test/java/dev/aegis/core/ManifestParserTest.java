@@ -80,10 +80,12 @@ class ManifestParserTest {
         Manifest m = ManifestParser.parse(minimalWith("""
                 permissions:
                   network: {egress: ["API.example.com:443", "*.googleapis.com:443", "10.0.0.5:5432",
-                                     "10.0.0.0/8:5432", "[::1]:8080", "[2001:db8::/32]:443", "localhost:65535"]}
+                                     "10.0.0.0/8:5432", "[::1]:8080", "[2001:db8::/32]:443", "localhost:65535",
+                                     "tls://api.example.com:443", "tls://*.example.com:8443"]}
                 """), "egress.yaml");
 
-        assertThat(m.permissions().network().egress()).hasSize(7);
+        assertThat(m.permissions().network().egress()).hasSize(9);
+        assertThat(EgressRule.parse(m.permissions().network().egress().get(8))).isEqualTo(new EgressRule("*.example.com", 8443, true));
         assertThat(EgressRule.parse("API.example.com:443")).isEqualTo(new EgressRule("api.example.com", 443));
     }
 
