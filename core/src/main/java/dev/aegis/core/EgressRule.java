@@ -77,7 +77,9 @@ public record EgressRule(String host, int port, boolean tls) {
         int slash = host.indexOf('/');
         String[] octets = (slash < 0 ? host : host.substring(0, slash)).split("\\.", -1);
         if (octets.length != 4) return false;
-        for (String o : octets) if (o.isEmpty() || o.length() > 3 || Integer.parseInt(o) > 255) return false;
+        // A leading zero reads as octal to inet_aton (010 is 8) but as decimal elsewhere: refuse the ambiguity.
+        for (String o : octets)
+            if (o.isEmpty() || o.length() > 3 || Integer.parseInt(o) > 255 || (o.length() > 1 && o.startsWith("0"))) return false;
         return prefix(slash < 0 ? null : host.substring(slash), 32);
     }
 

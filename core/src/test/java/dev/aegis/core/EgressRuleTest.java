@@ -62,6 +62,7 @@ class EgressRuleTest {
             a..com:443            | is not a host
             1.2.3:443             | is not a host
             256.1.1.1:443         | is not a host
+            010.0.0.1:443         | is not a host
             10.0.0.0/33:443       | is not a host
             ::1:443               | is not a host
             [1::2::3]:443         | is not a host

@@ -1,0 +1,194 @@
+package dev.aegis.security;
+
+import dev.aegis.core.AuditDecision;
+import dev.aegis.core.AuditLog;
+import dev.aegis.core.InstanceId;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.net.URI;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
+
+/**
+ * The orchestrator's egress proxy: the only way out of a sandbox. Each sandbox instance gets a unix socket
+ * (mounted in the sandbox at {@code /run/aegis/egress.sock} and bridged to {@code 127.0.0.1:3128} there), served
+ * as an HTTP forward proxy ({@code GET http://host/...}) and a {@code CONNECT host:port} tunnel. Every request
+ * and every tunnel is checked against the instance's {@link EgressGrant} when it starts (see docs/egress.md for
+ * the rules and the bypasses it refuses), and becomes one {@code egress.request} or {@code egress.connect}
+ * audit event: denials before the client hears of them, allowed attempts when they end, with byte counts.
+ *
+ * <p>One virtual thread per connection (two in a tunnel), blocking sockets. Safe for concurrent use.
+ */
+public final class EgressProxy implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(EgressProxy.class.getName());
+
+    private final AuditLog audit;
+    private final EgressConfig config;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService auditWriter = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<InstanceId, Instance> instances = new ConcurrentHashMap<>();
+    private final Fetcher fetcher;
+
+    public EgressProxy(AuditLog audit, EgressConfig config) {
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.config = Objects.requireNonNull(config, "config");
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "aegis-egress-timer");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        this.timer = t;
+        this.fetcher = new Fetcher(this);
+    }
+
+    /**
+     * Starts serving {@code grant}'s instance on a unix socket at {@code socket} (replacing a stale file there)
+     * and returns its path, for the runtime to mount at {@code /run/aegis/egress.sock}.
+     */
+    public Path open(EgressGrant grant, Path socket) {
+        try {
+            Files.deleteIfExists(socket);
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket));
+            serve(server, new Binding(this, grant, instance(grant), reason -> {}), () -> deleteQuietly(socket));
+            return socket;
+        } catch (IOException e) {
+            throw new UncheckedIOException("egress proxy: cannot listen on " + socket + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Serves {@code grant} on a new loopback TCP port (for in-process clients, tests and benchmarks). */
+    public InetSocketAddress openLoopback(EgressGrant grant) {
+        return listenLoopback(grant, reason -> {}).address();
+    }
+
+    /** A listener of its own, closed by its caller (or with the instance). */
+    record Listener(InetSocketAddress address, Binding binding, AutoCloseable closer) implements AutoCloseable {
+        @Override
+        public void close() {
+            binding.close(closer);
+        }
+    }
+
+    Listener listenLoopback(EgressGrant grant, Consumer<String> denials) {
+        try {
+            ServerSocketChannel server = ServerSocketChannel.open();
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Binding binding = new Binding(this, grant, instance(grant), denials);
+            return new Listener((InetSocketAddress) server.getLocalAddress(), binding, serve(server, binding, () -> {}));
+        } catch (IOException e) {
+            throw new UncheckedIOException("egress proxy: cannot listen on loopback: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fetches {@code uri} for the built-in {@code http.fetch} tool, through the same checks and audit as a
+     * sandbox's own traffic. Redirects are returned, not followed.
+     *
+     * @throws dev.aegis.core.AegisException {@code policy_denied} with the reason when the proxy refused it
+     */
+    public FetchResult fetch(EgressGrant grant, String method, URI uri, Map<String, String> headers, byte[] body, FetchLimits limits) {
+        return fetcher.fetch(grant, method, uri, headers, body, limits);
+    }
+
+    /** Bytes the instance sent and received through the proxy so far (request and response bodies and heads). */
+    public long egressBytes(InstanceId id) {
+        Instance i = instances.get(id);
+        return i == null ? 0 : i.up.sum() + i.down.sum();
+    }
+
+    /**
+     * Stops serving the instance: closes its listeners (deleting their socket files) and its open connections.
+     * Returns its final {@link #egressBytes} count (0 for an instance not open).
+     */
+    public long close(InstanceId id) {
+        Instance i = instances.remove(id);
+        if (i == null) return 0;
+        i.close();
+        return i.up.sum() + i.down.sum();
+    }
+
+    /** Closes every instance, then waits for the audit events of the connections that closed with them. */
+    @Override
+    public void close() {
+        for (InstanceId id : instances.keySet()) close(id);
+        auditWriter.close();
+        timer.shutdownNow();
+    }
+
+    EgressConfig config() {
+        return config;
+    }
+
+    ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    void record(EgressGrant grant, Attempt a, AuditDecision decision, String reason, boolean now) {
+        Runnable append = () -> {
+            try {
+                audit.append(a.event(grant, decision, reason));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "egress audit event not recorded: " + a.action + " " + a.target, e);
+            }
+        };
+        if (now) append.run();
+        else auditWriter.execute(append);
+    }
+
+    private Instance instance(EgressGrant grant) {
+        return instances.computeIfAbsent(grant.instance(), Instance::new);
+    }
+
+    /** Accepts connections on {@code server} until it is closed; returns what closes it. */
+    private AutoCloseable serve(ServerSocketChannel server, Binding binding, Runnable onClose) {
+        AutoCloseable listener = () -> {
+            server.close();
+            onClose.run();
+        };
+        if (!binding.instance().track(listener)) return listener;
+        Thread.ofVirtual().name("aegis-egress-accept-" + binding.instance().id).start(() -> {
+            while (server.isOpen()) {
+                SocketChannel ch;
+                try {
+                    ch = server.accept();
+                } catch (IOException e) {
+                    break; // closed
+                }
+                if (!binding.instance().track(ch)) continue;
+                try {
+                    if (ch.getLocalAddress() instanceof InetSocketAddress) ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                } catch (IOException e) {
+                    binding.close(ch);
+                    continue;
+                }
+                Thread.ofVirtual().start(new ClientConnection(binding, new Wire(ch, binding.instance().down)));
+            }
+        });
+        return listener;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete egress socket " + p + ": " + e.getMessage());
+        }
+    }
+}
