@@ -19,7 +19,7 @@ final class ClientConnection implements Runnable {
     private static final Pattern VERSION = Pattern.compile("HTTP/1\\.[01]");
     private static final Pattern STATUS = Pattern.compile("HTTP/1\\.[01] [0-9]{3}( .*)?");
     private static final Map<Integer, String> PHRASES = Map.of(400, "Bad Request", 403, "Forbidden", 408, "Request Timeout",
-            414, "URI Too Long", 431, "Request Header Fields Too Large", 502, "Bad Gateway", 504, "Gateway Timeout");
+            414, "URI Too Long", 431, "Request Header Fields Too Large", 502, "Bad Gateway", 503, "Service Unavailable");
 
     private final Binding binding;
     private final Wire client;
@@ -27,6 +27,7 @@ final class ClientConnection implements Runnable {
     private Wire upstream;
     private InetAddress upstreamIp;
     private int upstreamPort;
+    private boolean answered; // the proxy itself answered (an error or a refusal): close gently
 
     ClientConnection(Binding binding, Wire client) {
         this.binding = binding;
@@ -35,15 +36,39 @@ final class ClientConnection implements Runnable {
 
     @Override
     public void run() {
+        int max = binding.proxy().config().maxConnections();
         try {
+            if (binding.instance().clients.incrementAndGet() > max) {
+                refuse(new Attempt(Attempt.REQUEST, "", "http", binding.task()), 503,
+                        "more than " + max + " open connections to the egress proxy from this instance");
+                return;
+            }
             while (serveOne()) {
                 // one request per turn; each is checked again
             }
         } catch (IOException e) {
             // the client or server went away mid-exchange; its attempt was recorded where it failed
         } finally {
+            binding.instance().clients.decrementAndGet();
             closeUpstream();
+            if (answered) lingerThenClose();
             binding.close(client.channel);
+        }
+    }
+
+    /**
+     * After a refusal the client may still be sending (a huge head, a body): closing now would reset the connection
+     * and could destroy the answer before the client reads it. Stop writing, discard input for a moment, then close.
+     */
+    private void lingerThenClose() {
+        try (Deadline d = Deadline.start(binding.proxy().timer(), java.time.Duration.ofSeconds(1), () -> binding.close(client.channel))) {
+            client.channel.shutdownOutput();
+            ByteBuffer sink = buf.clear();
+            for (long discarded = 0; discarded < 1 << 20; discarded += sink.position()) {
+                if (client.read(sink.clear()) < 0) break;
+            }
+        } catch (IOException ignored) {
+            // closed: done either way
         }
     }
 
@@ -242,6 +267,7 @@ final class ClientConnection implements Runnable {
     }
 
     private void respond(int status, String message) throws IOException {
+        answered = true;
         String body = "aegis egress proxy: " + message + "\n";
         client.reply("HTTP/1.1 " + status + " " + PHRASES.getOrDefault(status, "Error") + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);

@@ -15,8 +15,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,6 +44,7 @@ public final class EgressProxy implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService auditWriter = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<InstanceId, Instance> instances = new ConcurrentHashMap<>();
+    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final Fetcher fetcher;
 
     public EgressProxy(AuditLog audit, EgressConfig config) {
@@ -124,10 +127,19 @@ public final class EgressProxy implements AutoCloseable {
         return i.up.sum() + i.down.sum();
     }
 
-    /** Closes every instance, then waits for the audit events of the connections that closed with them. */
+    /** Closes every instance, then waits (a few seconds at most) for the audit events of the connections cut. */
     @Override
     public void close() {
         for (InstanceId id : instances.keySet()) close(id);
+        long until = System.nanoTime() + 5_000_000_000L;
+        for (Thread t : workers) {
+            try {
+                t.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         auditWriter.close();
         timer.shutdownNow();
     }
@@ -148,8 +160,15 @@ public final class EgressProxy implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "egress audit event not recorded: " + a.action + " " + a.target, e);
             }
         };
-        if (now) append.run();
-        else auditWriter.execute(append);
+        if (now) {
+            append.run();
+            return;
+        }
+        try {
+            auditWriter.execute(append);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            append.run();
+        }
     }
 
     private Instance instance(EgressGrant grant) {
@@ -178,7 +197,16 @@ public final class EgressProxy implements AutoCloseable {
                     binding.close(ch);
                     continue;
                 }
-                Thread.ofVirtual().start(new ClientConnection(binding, new Wire(ch, binding.instance().down)));
+                ClientConnection connection = new ClientConnection(binding, new Wire(ch, binding.instance().down));
+                Thread worker = Thread.ofVirtual().unstarted(() -> {
+                    try {
+                        connection.run();
+                    } finally {
+                        workers.remove(Thread.currentThread());
+                    }
+                });
+                workers.add(worker);
+                worker.start();
             }
         });
         return listener;

@@ -3,6 +3,7 @@ package dev.aegis.security;
 import dev.aegis.core.InstanceId;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /** One sandbox instance's listeners and open connections, closed together, and its byte counters. */
@@ -10,6 +11,7 @@ final class Instance {
     final InstanceId id;
     final LongAdder up = new LongAdder();
     final LongAdder down = new LongAdder();
+    final AtomicInteger clients = new AtomicInteger();
     private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 

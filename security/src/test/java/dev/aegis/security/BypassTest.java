@@ -282,6 +282,52 @@ class BypassTest extends ProxyFixture {
         }
     }
 
+    @Test
+    void dnsRebindingReachesOnlyTheCheckedAddress() throws Exception {
+        // The name answers a listed address and loopback in turn; the proxy connects to what it checked, so the
+        // server waiting on 127.0.0.1 (same port) never sees a request.
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        Resolver flipping = name -> ips(lookups.getAndIncrement() % 2 == 0 ? "127.0.0.2" : "127.0.0.1");
+        int p = api.port();
+        try (Servers.Web trap = new Servers.Web(com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", p), 8), "trap");
+             EgressProxy rebinding = new EgressProxy(audit, EgressConfig.defaults().withResolver(flipping))) {
+            Scene s = new Scene(List.of("rebind.example.com:" + p, "127.0.0.2:" + p));
+            InetSocketAddress at = rebinding.openLoopback(s.grant);
+            int ok = 0;
+            for (int i = 0; i < 10; i++) {
+                String r = exchange(at, get("http://rebind.example.com:" + p + "/", "rebind.example.com:" + p));
+                if (r.startsWith("HTTP/1.1 200")) ok++;
+                else assertThat(r).startsWith("HTTP/1.1 403").contains("loopback address 127.0.0.1");
+            }
+            assertThat(ok).isEqualTo(5);
+            assertThat(trap.hits.get()).isZero();
+            s.denial("rebind.example.com resolves to loopback address 127.0.0.1");
+        }
+    }
+
+    @Test
+    void tooManyConnectionsFromOneInstance() throws Exception {
+        try (EgressProxy small = new EgressProxy(audit, EgressConfig.defaults().withResolver(dns).withMaxConnections(2))) {
+            Scene s = new Scene(usual());
+            InetSocketAddress at = small.openLoopback(s.grant);
+            try (Socket a = new Socket(at.getAddress(), at.getPort()); Socket b = new Socket(at.getAddress(), at.getPort())) {
+                a.getOutputStream().write('G');
+                b.getOutputStream().write('G');
+                Thread.sleep(200); // both accepted and counted
+                assertThat(exchange(at, get("http://api.example.com:" + api.port() + "/", "api.example.com:" + api.port())))
+                        .startsWith("HTTP/1.1 503");
+            }
+            s.denial("more than 2 open connections to the egress proxy from this instance");
+            // Closed connections free their places.
+            long until = System.nanoTime() + 5_000_000_000L;
+            String r;
+            do {
+                r = exchange(at, get("http://api.example.com:" + api.port() + "/", "api.example.com:" + api.port()));
+            } while (!r.startsWith("HTTP/1.1 200") && System.nanoTime() < until);
+            assertThat(r).startsWith("HTTP/1.1 200");
+        }
+    }
+
     /** TLS through a CONNECT tunnel with {@code sni} as the server name (none when null). */
     private static void handshake(InetSocketAddress at, String authority, String sni) throws IOException {
         try (Socket t = tunnel(at, authority);
