@@ -104,7 +104,8 @@ class _Namespace:
         return lambda **body: call(self._prefix + "." + method, body)
 
 
-memory, tools, llm, bus, tasks = (_Namespace(n) for n in ("memory", "tools", "llm", "bus", "tasks"))
+memory, tools, llm, tasks = (_Namespace(n) for n in ("memory", "tools", "llm", "tasks"))
 
-from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (needs call() above)
+from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (they need call() above)
+from aegis_agent._bus import Message, Overflow, bus  # noqa: E402
 task = _load_task()

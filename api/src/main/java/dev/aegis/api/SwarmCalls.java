@@ -1,21 +1,26 @@
 package dev.aegis.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.aegis.core.AgentLocks;
+import dev.aegis.core.Bus;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Locks;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Session;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
-/** The coordination calls of the agent API: locks. Parsing only; {@link Coordinator} checks and acts. */
+/** The coordination calls of the agent API: locks and the bus. Parsing only; {@link Coordinator} checks and acts. */
 final class SwarmCalls {
     private final Coordinator coordinator;
     private final int maxBody;
@@ -26,7 +31,8 @@ final class SwarmCalls {
     }
 
     /** The agent-API calls this class serves, as {@code group/call}. */
-    static final Set<String> CALLS = Set.of("locks/acquire", "locks/renew", "locks/release");
+    static final Set<String> CALLS = Set.of("locks/acquire", "locks/renew", "locks/release", "bus/publish", "bus/request",
+            "bus/subscribe", "bus/next", "bus/unsubscribe");
 
     interface Call {
         void handle(Context ctx, Session s) throws Exception;
@@ -36,6 +42,11 @@ final class SwarmCalls {
         route(routes, session, "/v1/locks/acquire", this::acquire);
         route(routes, session, "/v1/locks/renew", this::renew);
         route(routes, session, "/v1/locks/release", this::release);
+        route(routes, session, "/v1/bus/publish", this::publish);
+        route(routes, session, "/v1/bus/request", this::request);
+        route(routes, session, "/v1/bus/subscribe", this::subscribe);
+        route(routes, session, "/v1/bus/next", this::next);
+        route(routes, session, "/v1/bus/unsubscribe", this::unsubscribe);
     }
 
     /** Each call runs with its instance bound as the actor, so the audit records it causes name the sandbox. */
@@ -73,6 +84,59 @@ final class SwarmCalls {
         long token = Bodies.number(body, "token", -1, 1, Long.MAX_VALUE);
         if (token < 0) throw dev.aegis.core.AegisException.invalid("token", "is required");
         ctx.json(Map.of("released", coordinator.locks().release(s, Bodies.string(body, "name"), token)));
+    }
+
+    private void publish(Context ctx, Session s) throws Exception {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subject", "data"));
+        coordinator.bus().publish(s, Bodies.string(body, "subject"), data(body));
+        ctx.json(Map.of("ok", true));
+    }
+
+    private void request(Context ctx, Session s) throws Exception {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subject", "data", "timeout_ms"));
+        long timeout = Bodies.number(body, "timeout_ms", 5_000, 1, Long.MAX_VALUE / 2);
+        Bus.Message reply = coordinator.bus().request(s, Bodies.string(body, "subject"), data(body), Duration.ofMillis(timeout));
+        ctx.json(message(reply));
+    }
+
+    private void subscribe(Context ctx, Session s) {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subject", "buffer"));
+        int buffer = (int) Bodies.number(body, "buffer", 256, 1, Integer.MAX_VALUE);
+        ctx.json(Map.of("subscription", coordinator.bus().subscribe(s, Bodies.string(body, "subject"), buffer)));
+    }
+
+    private void next(Context ctx, Session s) {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subscription", "max", "timeout_ms"));
+        int max = (int) Bodies.number(body, "max", 100, 1, 1000);
+        long timeout = Bodies.number(body, "timeout_ms", 1_000, 0, Long.MAX_VALUE / 2);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Bus.Delivery d : coordinator.bus().next(s, Bodies.string(body, "subscription"), max, Duration.ofMillis(timeout)))
+            out.add(switch (d) {
+                case Bus.Message m -> message(m);
+                case Bus.Overflow(long dropped) -> Map.of("overflow", dropped);
+            });
+        ctx.json(Map.of("messages", out));
+    }
+
+    private void unsubscribe(Context ctx, Session s) {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subscription"));
+        coordinator.bus().unsubscribe(s, Bodies.string(body, "subscription"));
+        ctx.json(Map.of("ok", true));
+    }
+
+    /** Any JSON value; it travels as its UTF-8 text. */
+    private static byte[] data(ObjectNode body) throws Exception {
+        return Bodies.JSON.writeValueAsBytes(body.has("data") ? body.get("data") : NullNode.getInstance());
+    }
+
+    /** A payload that is not JSON (published from outside AEGIS on NATS) is handed over as a string. */
+    static Map<String, Object> message(Bus.Message m) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("subject", m.subject());
+        v.put("data", Views.json(new String(m.payload(), StandardCharsets.UTF_8)));
+        m.replyTo().ifPresent(r -> v.put("reply_to", r));
+        if (m.seq() > 0) v.put("seq", m.seq());
+        return v;
     }
 
     static Map<String, Object> lease(Locks.Lease l) {

@@ -6,7 +6,7 @@ import dev.aegis.core.AuditVerification;
 import dev.aegis.api.ApiConfig;
 import dev.aegis.api.ApiServer;
 import dev.aegis.api.RateLimits;
-import dev.aegis.core.AgentLocks;
+import dev.aegis.core.Bus;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
@@ -17,7 +17,9 @@ import dev.aegis.core.Sessions;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import dev.aegis.runtime.docker.DockerRuntime;
 import dev.aegis.store.Database;
+import dev.aegis.swarm.LocalBus;
 import dev.aegis.swarm.LocalLocks;
+import dev.aegis.swarm.NatsBus;
 import dev.aegis.store.FileAgentFiles;
 import dev.aegis.store.SqlSecretStore;
 import java.nio.file.Path;
@@ -38,31 +40,35 @@ public final class Node implements AutoCloseable {
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
                          List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits,
-                         Orchestrator.Quotas quotas, Security security) {
+                         Orchestrator.Quotas quotas, Security security, Coordination coordination) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
                     Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
-                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE, Security.fromEnvironment());
+                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE, Security.fromEnvironment(), Coordination.DEFAULT);
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination);
         }
 
         public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas, security);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas, security, coordination);
         }
 
         public Config withQuotas(Orchestrator.Quotas q) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security, coordination);
+        }
+
+        public Config withCoordination(Coordination c) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, c);
         }
 
         public Config withSecurity(Security s) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s, coordination);
         }
     }
 
@@ -83,6 +89,11 @@ public final class Node implements AutoCloseable {
         }
     }
 
+    /** Where the bus runs (in this process by default, or on a NATS server) and the operator's coordination bounds. */
+    public record Coordination(Optional<String> natsUrl, Coordinator.Limits limits) {
+        public static final Coordination DEFAULT = new Coordination(Optional.empty(), Coordinator.Limits.DEFAULT);
+    }
+
     private final Config config;
     private final DataLock lock;
     private final Database db;
@@ -90,6 +101,7 @@ public final class Node implements AutoCloseable {
     private final DockerRuntime docker;
     private final AgentApiServer agentApi;
     private final LocalLocks locks;
+    private final Bus bus;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
     private final Optional<ApiServer> api;
@@ -100,6 +112,8 @@ public final class Node implements AutoCloseable {
     public Node(Config config) {
         this.config = config;
         Path data = config.dataDir().toAbsolutePath();
+        // First: a NATS server that does not answer fails the start before anything else is opened.
+        this.bus = config.coordination().natsUrl().<Bus>map(url -> NatsBus.connect(NatsBus.Config.defaults(url))).orElseGet(LocalBus::new);
         this.lock = DataLock.acquire(data);
         Path agentLib = Bundled.extractAgentLib(data.resolve("lib/python"));
         this.audit = FileAuditLog.open(data.resolve("audit"));
@@ -131,7 +145,7 @@ public final class Node implements AutoCloseable {
                 runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore);
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
-        Coordinator coordinator = new Coordinator(orchestrator, locks, AgentLocks.Limits.DEFAULT);
+        Coordinator coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
@@ -178,6 +192,10 @@ public final class Node implements AutoCloseable {
         return recovered;
     }
 
+    public Bus bus() {
+        return bus;
+    }
+
     public FileAuditLog audit() {
         return audit;
     }
@@ -201,6 +219,7 @@ public final class Node implements AutoCloseable {
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
         locks.close();
+        bus.close();
         try {
             docker.close();
         } catch (java.io.IOException e) {

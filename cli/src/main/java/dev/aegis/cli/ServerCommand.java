@@ -56,6 +56,10 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
             + "(default $AEGIS_SECRETS_KEY, else <data>/secrets.key, made on first start)")
     Path secretsKeyFile;
 
+    @Option(names = "--nats", description = "run the message bus on this NATS server (e.g. nats://127.0.0.1:4222, with JetStream); "
+            + "default: in this process")
+    String nats;
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
@@ -74,7 +78,8 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
         Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
-                .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())));
+                .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey()))
+                .withCoordination(new Node.Coordination(Optional.ofNullable(nats), base.coordination().limits())));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
@@ -85,6 +90,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         if (node.recovered() > 0)
             System.out.println("aegis: " + node.recovered() + " task(s) interrupted by the last shutdown marked failed");
         node.orchestrator().runtimes().values().forEach(r -> System.out.println("aegis: runtime " + r.name() + ": " + r.description()));
+        System.out.println("aegis: bus: " + node.bus().description());
         node.firstAdminKey().ifPresent(k -> System.out.println(
                 "aegis: admin API key (shown once, stored only hashed):\n  " + k));
         System.out.println("aegis: listening on " + node.url() + " (Ctrl-C to stop)");

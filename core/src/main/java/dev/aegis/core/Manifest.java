@@ -59,7 +59,9 @@ public record Manifest(
             List<String> tools,    // "server.tool" names, "server.*" allowed
             MemoryAccess memory,
             List<String> locks,    // lock names, "prefix/*" allowed
-            Llm llm) {
+            Llm llm,
+            Bus bus,
+            List<String> delegate) { // agents of the tenant this one may start child tasks of
         public static final Permissions NONE = new Permissions(Network.NONE, Filesystem.NONE, List.of(),
                 MemoryAccess.NONE, List.of(), Llm.NONE);
 
@@ -70,6 +72,24 @@ public record Manifest(
             Objects.requireNonNull(memory, "memory");
             locks = List.copyOf(locks);
             Objects.requireNonNull(llm, "llm");
+            Objects.requireNonNull(bus, "bus");
+            delegate = List.copyOf(delegate);
+        }
+
+        /** Without coordination grants (no bus subjects, no delegation). */
+        public Permissions(Network network, Filesystem filesystem, List<String> tools, MemoryAccess memory,
+                           List<String> locks, Llm llm) {
+            this(network, filesystem, tools, memory, locks, llm, Bus.NONE, List.of());
+        }
+    }
+
+    /** Bus subjects relative to the tenant; {@code *} and a final {@code >} allowed (see {@link Subjects}). */
+    public record Bus(List<String> publish, List<String> subscribe) {
+        public static final Bus NONE = new Bus(List.of(), List.of());
+
+        public Bus {
+            publish = List.copyOf(publish);
+            subscribe = List.copyOf(subscribe);
         }
     }
 

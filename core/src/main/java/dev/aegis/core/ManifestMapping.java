@@ -47,7 +47,9 @@ final class ManifestMapping {
                         : Manifest.Permissions.NONE.memory(),
                 strings(p.path("locks")),
                 new Manifest.Llm(strings(llm.path("models")),
-                        llm.has("max_tokens_per_task") ? llm.get("max_tokens_per_task").asLong() : Manifest.Llm.NONE.maxTokensPerTask()));
+                        llm.has("max_tokens_per_task") ? llm.get("max_tokens_per_task").asLong() : Manifest.Llm.NONE.maxTokensPerTask()),
+                new Manifest.Bus(strings(p.path("bus").path("publish")), strings(p.path("bus").path("subscribe"))),
+                strings(p.path("delegate")));
     }
 
     private static Manifest.Pool pool(JsonNode p) {

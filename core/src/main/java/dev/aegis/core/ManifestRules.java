@@ -36,6 +36,8 @@ final class ManifestRules {
         rules.each(permissions.path("filesystem").path("read"), "permissions.filesystem.read", ManifestRules::grant);
         rules.each(permissions.path("filesystem").path("write"), "permissions.filesystem.write", ManifestRules::grant);
         rules.each(root.path("secrets"), "secrets", ManifestRules::secret);
+        rules.each(permissions.path("bus").path("publish"), "permissions.bus.publish", s -> subject(s, true));
+        rules.each(permissions.path("bus").path("subscribe"), "permissions.bus.subscribe", s -> subject(s, false));
         return rules.violations;
     }
 
@@ -62,6 +64,16 @@ final class ManifestRules {
         if (name.startsWith("AEGIS_"))
             throw new IllegalArgumentException("\"" + name + "\" is reserved; names starting with AEGIS_ belong to the platform");
         return name;
+    }
+
+    // Reply inboxes are handed out per request, never granted; task events are AEGIS's to publish.
+    private static String subject(String grant, boolean publish) {
+        if (grant.startsWith(Subjects.INBOX) || grant.equals("_inbox"))
+            throw new IllegalArgumentException("\"" + grant + "\" is reserved: replies to a request need no grant");
+        if (publish && (grant.startsWith(Subjects.EVENTS) || grant.equals("aegis")))
+            throw new IllegalArgumentException("\"" + grant + "\" would let the agent publish under aegis., where only AEGIS "
+                    + "publishes task events; grant subjects such as orders.> instead");
+        return grant;
     }
 
     private void text(JsonNode value, String path, Function<String, ?> parse) {

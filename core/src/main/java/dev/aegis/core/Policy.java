@@ -84,6 +84,29 @@ public final class Policy {
         return ok ? Decision.ALLOW : Decision.deny("lock " + quote(name) + " denied; the manifest grants " + list("locks", locks));
     }
 
+    /** Publishing on the literal {@code subject} (relative to the tenant): a {@code permissions.bus.publish} grant matches it. */
+    public Decision publish(String subject) {
+        List<String> grants = manifest.permissions().bus().publish();
+        boolean ok = grants.stream().anyMatch(g -> Subjects.matches(g, subject));
+        return ok ? Decision.ALLOW : Decision.deny("publish on " + quote(subject) + " denied; the manifest grants "
+                + list("bus publish", grants));
+    }
+
+    /** Subscribing to {@code pattern}: a {@code permissions.bus.subscribe} grant covers every subject it can match. */
+    public Decision subscribe(String pattern) {
+        List<String> grants = manifest.permissions().bus().subscribe();
+        boolean ok = grants.stream().anyMatch(g -> Subjects.covers(g, pattern));
+        return ok ? Decision.ALLOW : Decision.deny("subscribe to " + quote(pattern) + " denied; the manifest grants "
+                + list("bus subscribe", grants));
+    }
+
+    /** Starting a child task of {@code agent}: listed in {@code permissions.delegate}. */
+    public Decision delegate(String agent) {
+        List<String> agents = manifest.permissions().delegate();
+        return agents.contains(agent) ? Decision.ALLOW : Decision.deny("delegating to agent " + quote(agent)
+                + " denied; the manifest grants " + list("delegate", agents));
+    }
+
     /** Opening a connection to {@code host:port}. */
     public Decision egress(String host, int port) {
         // The egress proxy is a later step; until then no sandbox has a network device, so granting would lie.

@@ -40,6 +40,15 @@ class ManifestParserTest {
     }
 
     @Test
+    void parsesCoordinationGrants() throws IOException {
+        Manifest m = ManifestParser.parse(Files.readString(MANIFESTS.resolve("valid/swarm.yaml")), "swarm.yaml");
+        Manifest.Permissions p = m.permissions();
+        assertThat(p.locks()).containsExactly("ledger", "jobs/*");
+        assertThat(p.bus()).isEqualTo(new Manifest.Bus(List.of("work.>", "results.*"), List.of("results.>", "aegis.tasks.worker.>")));
+        assertThat(p.delegate()).containsExactly("worker", "summarizer");
+    }
+
+    @Test
     void minimalManifestGetsSafeDefaults() throws IOException {
         Manifest m = ManifestParser.parse(Files.readString(MANIFESTS.resolve("valid/minimal.yaml")), "minimal.yaml");
 
