@@ -288,7 +288,12 @@ final class TaskRun implements Scheduler.Job {
         task = end;
         persist(end);
         o.running.remove(end.id());
-        done.complete(end);
-        o.events.ended(end);
+        // Observers first (they release the task's locks and subscriptions), so whoever awaits the end finds
+        // them released.
+        try {
+            o.events.ended(end);
+        } finally {
+            done.complete(end);
+        }
     }
 }
