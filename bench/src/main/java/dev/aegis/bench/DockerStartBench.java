@@ -46,7 +46,7 @@ public final class DockerStartBench {
                 double r = (System.nanoTime() - t0) / 1e6;
                 t0 = System.nanoTime();
                 InstanceId id = new InstanceId("d-" + (i + 3));
-                runtime.spawn(new SandboxSpec(id, m, agentDir, socket, lib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT));
+                runtime.spawn(new SandboxSpec(id, m, agentDir, socket, lib, Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT));
                 try {
                     Outcome o = runtime.execute(id, "{}", line -> { });
                     if (!(o instanceof Outcome.Exited(int code, String out, boolean t)) || code != 0 || !out.strip().equals("{}"))

@@ -60,7 +60,7 @@ public final class StartBench {
 
     private static void aegis(BubblewrapRuntime runtime, Manifest m, Path agentDir, Path socket, Path lib, int i) {
         InstanceId id = new InstanceId("b-" + i);
-        runtime.spawn(new SandboxSpec(id, m, agentDir, socket, lib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT));
+        runtime.spawn(new SandboxSpec(id, m, agentDir, socket, lib, Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT));
         try {
             Outcome o = runtime.execute(id, "{}", line -> { });
             if (!(o instanceof Outcome.Exited(int code, String out, boolean t)) || code != 0 || !out.strip().equals("{}"))

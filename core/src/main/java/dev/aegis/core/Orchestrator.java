@@ -372,7 +372,7 @@ public final class Orchestrator {
     SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected) {
         Map<String, String> env = new HashMap<>(injected.env());
         env.putAll(Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant()));
-        return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), env,
+        return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), Optional.empty(), env,
                 List.of(), config.output());
     }
 

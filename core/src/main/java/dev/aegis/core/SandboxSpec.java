@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything a runtime needs to build one sandbox. Paths are host paths.
@@ -11,6 +12,9 @@ import java.util.Objects;
  * @param agentDir    the agent's code, mounted read-only at {@code /agent} (the working directory)
  * @param agentSocket the agent-API unix socket, mounted at {@code /run/aegis/agent.sock}
  * @param agentLib    folder holding the {@code aegis_agent} Python module, mounted read-only and put on {@code PYTHONPATH}
+ * @param egressSocket present when the sandbox is granted egress: the egress proxy's unix socket, mounted at
+ *                    {@code /run/aegis/egress.sock} and bridged to {@code 127.0.0.1:3128} inside the sandbox, with
+ *                    {@code HTTP_PROXY}/{@code HTTPS_PROXY} pointing there; absent, nothing listens on that port
  * @param env         the only environment variables the agent sees (besides PATH, HOME and PYTHONPATH)
  * @param mounts      extra host folders granted by policy
  * @param limits      output caps the runtime enforces
@@ -21,6 +25,7 @@ public record SandboxSpec(
         Path agentDir,
         Path agentSocket,
         Path agentLib,
+        Optional<Path> egressSocket,
         Map<String, String> env,
         List<Mount> mounts,
         OutputLimits limits) {
@@ -31,6 +36,7 @@ public record SandboxSpec(
         Objects.requireNonNull(agentDir, "agentDir");
         Objects.requireNonNull(agentSocket, "agentSocket");
         Objects.requireNonNull(agentLib, "agentLib");
+        Objects.requireNonNull(egressSocket, "egressSocket");
         env = Map.copyOf(env);
         mounts = List.copyOf(mounts);
         Objects.requireNonNull(limits, "limits");

@@ -85,7 +85,7 @@ public abstract class RuntimeConformance {
         Manifest m = new Manifest("conformance", "1.0.0", runtimeName(), List.of("sh", "-c", script), image(), r,
                 Manifest.Permissions.NONE, List.of(), Manifest.Pool.DEFAULT);
         InstanceId id = new InstanceId("c-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
-        return new SandboxSpec(id, m, agentDir, socket, agentLib, env, List.of(), SandboxSpec.OutputLimits.DEFAULT);
+        return new SandboxSpec(id, m, agentDir, socket, agentLib, Optional.empty(), env, List.of(), SandboxSpec.OutputLimits.DEFAULT);
     }
 
     protected record Run(InstanceId id, Outcome outcome, List<String> logs, Duration took) {
@@ -242,6 +242,29 @@ public abstract class RuntimeConformance {
         assertThat(leftovers(id)).isNotEmpty();
         AgentRuntime successor = create(root.resolve("state-crashed"));
         assertThat(successor.reclaim()).isGreaterThanOrEqualTo(1);
+        assertThat(leftovers(id)).isEmpty();
+    }
+
+    /** What billing reads: CPU time, peak memory and uptime, live and after execute, gone after terminate. */
+    @Test
+    void usageIsMetered() {
+        assertThat(runtime).as("every runtime meters its instances").isInstanceOf(Metered.class);
+        Metered metered = (Metered) runtime;
+        // CPU in a shell loop; 6 MB of tmpfs pages (under the file size cap), which count against the sandbox's memory.
+        InstanceId id = runtime.spawn(spec(SMALL, Map.of(),
+                "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; head -c 6000000 /dev/zero > /tmp/fill && echo {}"));
+        try {
+            assertThat(metered.usage(id)).as("live usage of a warm instance").isPresent();
+            assertThat(runtime.execute(id, "{}", line -> { })).isEqualTo(new Outcome.Exited(0, "{}\n", false));
+            Usage u = metered.usage(id).orElseThrow();
+            assertThat(u.cpu()).isGreaterThan(Duration.ofMillis(20));
+            assertThat(u.memoryPeakBytes()).isGreaterThanOrEqualTo(6_000_000);
+            assertThat(u.uptime()).isGreaterThanOrEqualTo(u.cpu().dividedBy(2));
+            assertThat(metered.usage(id)).as("final figures stay until terminate").contains(u);
+        } finally {
+            runtime.terminate(id);
+        }
+        assertThat(metered.usage(id)).isEmpty();
         assertThat(leftovers(id)).isEmpty();
     }
 

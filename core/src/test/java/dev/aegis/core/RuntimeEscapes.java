@@ -576,7 +576,7 @@ public abstract class RuntimeEscapes {
         Manifest m = new Manifest("escape", "1.0.0", runtimeName(), List.of("sh", "-c", script), image(), r,
                 Manifest.Permissions.NONE, List.of(), Manifest.Pool.DEFAULT);
         InstanceId id = new InstanceId("e-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
-        return new SandboxSpec(id, m, agentDir, socket, agentLib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
+        return new SandboxSpec(id, m, agentDir, socket, agentLib, Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
     }
 
     /** The guard, the helpers every agent uses, then the attempt. The run marker names every process of the run. */

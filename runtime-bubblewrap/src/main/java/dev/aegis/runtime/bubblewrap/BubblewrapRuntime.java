@@ -41,6 +41,7 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
     /** spawn() holds it shared, reclaim() exclusive: reclaim may remove the cgroup parent a spawn is about to use. */
     private final ReadWriteLock layout = new ReentrantReadWriteLock();
     private volatile HostProbe probe;
+    private volatile SharedFiles shared;
 
     /** @param stateDir where per-instance folders live, e.g. {@code <dataDir>/run/bubblewrap}; also scopes the cgroups */
     public BubblewrapRuntime(Path stateDir) {
@@ -79,7 +80,9 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         if (!p.applicable()) throw new RuntimeFailure("runtime bubblewrap is not usable here: " + p.description());
         layout.readLock().lock();
         try {
-            instances.put(spec.id(), Sandbox.start(spec, p.bwrap().orElseThrow(), cgroup.orElseThrow(), stateDir, seccomp));
+            SharedFiles files = shared;
+            if (!files.intact()) shared = files = SharedFiles.install(stateDir, seccomp);
+            instances.put(spec.id(), Sandbox.start(spec, p.bwrap().orElseThrow(), files, cgroup.orElseThrow(), stateDir));
             return spec.id();
         } finally {
             layout.readLock().unlock();
@@ -148,8 +151,16 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
 
     private HostProbe probe() {
         HostProbe p = probe;
-        if (p == null) probe = p = HostProbe.run(cgroup, seccomp.isPresent());
-        return p;
+        if (p != null) return p;
+        p = HostProbe.run(cgroup, seccomp.isPresent());
+        if (p.applicable()) {
+            try {
+                shared = SharedFiles.install(stateDir, seccomp);
+            } catch (RuntimeFailure e) {
+                p = new HostProbe(Optional.empty(), p.description() + ", but " + e.getMessage());
+            }
+        }
+        return probe = p;
     }
 
     /** Only folders we made (they hold the marker) or empty ones: the state dir may be shared with other files. */

@@ -22,33 +22,71 @@ final class BwrapCommand {
     static final String READY = "aegis-ready";
     static final long TMP_BYTES = 16L << 20;
     static final long RUN_BYTES = 1L << 20;
-    /** Holds the agent until execute() writes a line; exit 97 means stdin closed before any task came. */
-    static final String SHIM = "echo " + READY + "; read -r _ || exit 97; unset PWD; exec \"$@\"";
+    /** Where the egress relay listens inside the sandbox when the spec has an egress socket. */
+    static final String EGRESS_PROXY = "http://127.0.0.1:3128";
     private static final List<String> MERGED_USR = List.of("bin", "sbin", "lib", "lib64", "lib32", "libx32");
     /** Only what sh and python3 need. Never /etc/passwd or /etc/shadow; never all of /etc/ssl (private keys). */
     private static final List<String> HOST_ETC = List.of("ld.so.cache", "localtime", "alternatives", "ssl/certs", "ssl/openssl.cnf");
     private static final List<String> RESERVED = List.of("/usr", "/etc", "/proc", "/dev", "/run/aegis", "/agent", "/opt/aegis");
+    /** Steps 1-6b, the same for every sandbox on this host: built once (reading the merged-usr links costs per spawn). */
+    private static final List<String> SYSTEM = system();
 
     private BwrapCommand() {}
 
     /**
+     * @param shared      aegis-init (the host-side enter wrapper, bound read-only as the in-sandbox shim), our /etc
+     *                    files and the seccomp program, if any
      * @param cgroupProcs the {@code cgroup.procs} files the sandbox must join before bwrap starts
-     * @param seccomp     whether {@code folder/seccomp.bpf} exists and should be loaded
      */
-    static List<String> argv(Path bwrap, SandboxSpec spec, InstanceFolder folder, List<Path> cgroupProcs, boolean seccomp) {
+    static List<String> argv(Path bwrap, SharedFiles shared, SandboxSpec spec, InstanceFolder folder, List<Path> cgroupProcs) {
         Resources r = spec.manifest().resources();
         checkSources(spec);
+        List<String> a = new ArrayList<>(SYSTEM.size() + 80);
+        // 0. aegis-init enter joins the cgroups first, then becomes bwrap (exec keeps the pid): everything bwrap forks
+        //    is born inside the limits, with no window where the agent runs unlimited. --fsize caps each file the agent
+        //    writes (result.json and rw mounts live on the host disk; 1 MiB slack so tmpfs reports ENOSPC first);
+        //    fd 3 carries the seccomp program to bwrap. A static binary rather than /bin/sh: no shell startup.
+        a.addAll(List.of(shared.init().toString(), "enter"));
+        for (Path procs : cgroupProcs) a.addAll(List.of("--join", procs.toString()));
+        a.addAll(List.of("--fsize", Long.toString(Math.max(r.diskBytes(), spec.limits().maxResultBytes()) + (1 << 20))));
+        shared.seccomp().ifPresent(f -> a.addAll(List.of("--fd3", f.toString())));
+        a.addAll(List.of("--", bwrap.toString()));
+        // 1-6b. Namespaces, identity, lifetime, system files, /proc and /dev: see system().
+        a.addAll(SYSTEM);
+        // 5b. Our own passwd/group/hosts.
+        a.addAll(List.of("--ro-bind", shared.passwd().toString(), "/etc/passwd", "--ro-bind", shared.group().toString(), "/etc/group",
+                "--ro-bind", shared.hosts().toString(), "/etc/hosts"));
+        // 7. Scratch space, size-capped (tmpfs pages also count against the memory cgroup).
+        a.addAll(List.of("--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
+        a.addAll(List.of("--size", Long.toString(r.diskBytes()), "--tmpfs", "/workspace"));
+        // 8. The agent's code, the aegis_agent library and the shim, read-only.
+        a.addAll(List.of("--ro-bind", spec.agentDir().toString(), "/agent"));
+        a.addAll(List.of("--ro-bind", spec.agentLib().toString(), "/opt/aegis/python"));
+        a.addAll(List.of("--ro-bind", shared.init().toString(), SharedFiles.INIT_IN_SANDBOX));
+        // 9. /run/aegis: an in-memory dir holding exactly the host files below. Binding files rather than the host
+        //    folder means the agent cannot fill the host disk with new files there; it may only write result.json.
+        a.addAll(List.of("--size", Long.toString(RUN_BYTES), "--tmpfs", "/run/aegis"));
+        a.addAll(List.of("--ro-bind", folder.file("task.json").toString(), "/run/aegis/task.json"));
+        a.addAll(List.of("--bind", folder.file("result.json").toString(), "/run/aegis/result.json"));
+        a.addAll(List.of("--bind", spec.agentSocket().toString(), "/run/aegis/agent.sock"));
+        // 9b. Egress, when granted: the proxy's socket, which the shim bridges to 127.0.0.1:3128 (no other network).
+        spec.egressSocket().ifPresent(e -> a.addAll(List.of("--bind", e.toString(), "/run/aegis/egress.sock")));
+        // 10. Host folders granted by policy.
+        for (SandboxSpec.Mount m : spec.mounts())
+            a.addAll(List.of(m.writable() ? "--bind" : "--ro-bind", m.host().toString(), m.sandboxPath()));
+        // 11. Freeze the layout: the root tmpfs and /run/aegis become read-only (not recursive: /tmp, /workspace,
+        //     result.json and rw mounts stay writable).
+        a.addAll(List.of("--remount-ro", "/run/aegis", "--remount-ro", "/"));
+        // 12. Syscall filter, loaded last by bwrap just before it execs the shim.
+        if (shared.seccomp().isPresent()) a.addAll(List.of("--seccomp", "3"));
+        // 13. Start in the agent folder; the shim (relay, ready line, wait for the task) then execs the entrypoint.
+        a.addAll(List.of("--chdir", "/agent", "--", SharedFiles.INIT_IN_SANDBOX, "shim", "--"));
+        a.addAll(spec.manifest().entrypoint());
+        return a;
+    }
+
+    private static List<String> system() {
         List<String> a = new ArrayList<>();
-        // 0. Join the cgroups first, then become bwrap (exec keeps the pid): everything bwrap forks is born inside
-        //    the limits, with no window where the agent runs unlimited. ulimit -f caps each file the agent writes
-        //    (result.json and rw mounts live on the host disk; 1 MiB slack so tmpfs reports ENOSPC first);
-        //    fd 3 carries the seccomp program to bwrap.
-        StringBuilder enter = new StringBuilder("unset PWD; "); // else the host path shows in /proc/1/environ
-        for (Path procs : cgroupProcs) enter.append("echo $$ > ").append(quote(procs)).append(" && ");
-        enter.append("ulimit -f ").append((Math.max(r.diskBytes(), spec.limits().maxResultBytes()) + (1 << 20)) / 512).append(" && ");
-        if (seccomp) enter.append("exec 3< ").append(quote(folder.file("seccomp.bpf"))).append(" && ");
-        enter.append("exec \"$@\"");
-        a.addAll(List.of("/bin/sh", "-c", enter.toString(), "aegis-enter", bwrap.toString()));
         // 1. Namespaces: own user (no further ones inside), pid, net (loopback only), ipc, uts, cgroup.
         a.addAll(List.of("--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup-try"));
@@ -63,9 +101,8 @@ final class BwrapCommand {
             if (Files.isSymbolicLink(p)) a.addAll(List.of("--symlink", readLink(p), p.toString()));
             else if (Files.isDirectory(p)) a.addAll(List.of("--ro-bind", p.toString(), p.toString()));
         }
-        // 5. A minimal /etc: a few host files that exist, plus our own passwd/group/hosts.
+        // 5. A minimal /etc: a few host files that exist (passwd, group and hosts are our own, step 5b).
         for (String e : HOST_ETC) a.addAll(List.of("--ro-bind-try", "/etc/" + e, "/etc/" + e));
-        for (String e : List.of("passwd", "group", "hosts")) a.addAll(List.of("--ro-bind", folder.file(e).toString(), "/etc/" + e));
         // 6. Kernel file systems scoped to the sandbox: its own /proc (pid ns) and a minimal /dev.
         a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
         // 6b. Kernel settings read-only. The sandbox's uid maps to the orchestrator's host uid; when that is root,
@@ -73,30 +110,7 @@ final class BwrapCommand {
         //     kernel/core_pattern, which is a host escape. The host's /proc/sys, bound read-only, covers it.
         for (String p : List.of("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"))
             a.addAll(List.of("--ro-bind-try", p, p));
-        // 7. Scratch space, size-capped (tmpfs pages also count against the memory cgroup).
-        a.addAll(List.of("--size", Long.toString(TMP_BYTES), "--tmpfs", "/tmp"));
-        a.addAll(List.of("--size", Long.toString(r.diskBytes()), "--tmpfs", "/workspace"));
-        // 8. The agent's code and the aegis_agent library, read-only.
-        a.addAll(List.of("--ro-bind", spec.agentDir().toString(), "/agent"));
-        a.addAll(List.of("--ro-bind", spec.agentLib().toString(), "/opt/aegis/python"));
-        // 9. /run/aegis: an in-memory dir holding exactly three host files. Binding files rather than the host folder
-        //    means the agent cannot fill the host disk with new files there; it may only write result.json.
-        a.addAll(List.of("--size", Long.toString(RUN_BYTES), "--tmpfs", "/run/aegis"));
-        a.addAll(List.of("--ro-bind", folder.file("task.json").toString(), "/run/aegis/task.json"));
-        a.addAll(List.of("--bind", folder.file("result.json").toString(), "/run/aegis/result.json"));
-        a.addAll(List.of("--bind", spec.agentSocket().toString(), "/run/aegis/agent.sock"));
-        // 10. Host folders granted by policy.
-        for (SandboxSpec.Mount m : spec.mounts())
-            a.addAll(List.of(m.writable() ? "--bind" : "--ro-bind", m.host().toString(), m.sandboxPath()));
-        // 11. Freeze the layout: the root tmpfs and /run/aegis become read-only (not recursive: /tmp, /workspace,
-        //     result.json and rw mounts stay writable).
-        a.addAll(List.of("--remount-ro", "/run/aegis", "--remount-ro", "/"));
-        // 12. Syscall filter, loaded last by bwrap just before it execs the shim.
-        if (seccomp) a.addAll(List.of("--seccomp", "3"));
-        // 13. Start in the agent folder; the shim waits for the task, then execs the entrypoint.
-        a.addAll(List.of("--chdir", "/agent", "--", "/bin/sh", "-c", SHIM, "aegis-shim"));
-        a.addAll(spec.manifest().entrypoint());
-        return a;
+        return List.copyOf(a);
     }
 
     /**
@@ -110,6 +124,10 @@ final class BwrapCommand {
         env.put("PYTHONPATH", "/opt/aegis/python");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         env.put("LANG", "C.UTF-8");
+        // Egress goes through the relay the shim starts; loopback stays direct (NO_PROXY).
+        if (spec.egressSocket().isPresent())
+            for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) env.put(name, EGRESS_PROXY);
+        if (spec.egressSocket().isPresent()) env.put("NO_PROXY", "localhost,127.0.0.1");
         env.putAll(spec.env());
         return env;
     }
@@ -118,6 +136,7 @@ final class BwrapCommand {
         exists("agentDir", spec.agentDir());
         exists("agentLib", spec.agentLib());
         exists("agentSocket", spec.agentSocket());
+        spec.egressSocket().ifPresent(e -> exists("egressSocket", e));
         for (SandboxSpec.Mount m : spec.mounts()) {
             exists("mount " + m.sandboxPath(), m.host());
             String p = m.sandboxPath();
@@ -140,7 +159,4 @@ final class BwrapCommand {
         }
     }
 
-    private static String quote(Path p) {
-        return "'" + p.toString().replace("'", "'\\''") + "'";
-    }
 }

@@ -70,6 +70,9 @@ sealed interface Cgroup permits CgroupV1, CgroupV2 {
     }
 
     static void mkdir(Path dir) {
+        // Parents exist on every spawn but the first: one stat, where createDirectories would build and throw an
+        // exception per existing folder (five of them on cgroup v1).
+        if (Files.isDirectory(dir)) return;
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

@@ -16,13 +16,12 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The host folder of one instance, {@code <stateDir>/<id>/}: every host file the sandbox sees besides the
- * read-only system and agent folders lives here, so deleting it releases them all.
+ * The host folder of one instance, {@code <stateDir>/<id>/}: the host files only this sandbox sees (task.json and
+ * result.json), so deleting it releases them all. Files every sandbox shares are {@link SharedFiles}.
  * <p>
  * Modes are 0700/0600 on purpose: bwrap (not setuid) maps the sandbox's uid 1000 to the orchestrator's own
  * uid, so the agent reads and writes these files as their owner while other host users cannot.
@@ -34,15 +33,15 @@ record InstanceFolder(Path dir) {
     private static final FileAttribute<?> FILE_MODE = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     /** Every file create() may write, for delete(). */
-    private static final java.util.List<String> FILES = java.util.List.of(MARKER, "passwd", "group", "hosts", "task.json", "result.json", "seccomp.bpf");
+    private static final java.util.List<String> FILES = java.util.List.of(MARKER, "task.json", "result.json");
 
     /** Text read with a cap. */
     record Capped(String text, boolean truncated) {}
 
-    static InstanceFolder create(Path stateDir, InstanceId id, Optional<byte[]> seccomp) {
+    static InstanceFolder create(Path stateDir, InstanceId id) {
         Path dir = stateDir.resolve(id.value());
         try {
-            Files.createDirectories(stateDir);
+            if (!Files.isDirectory(stateDir)) Files.createDirectories(stateDir);
             Files.createDirectory(dir, DIR_MODE);
         } catch (FileAlreadyExistsException e) {
             throw new RuntimeFailure("instance " + id + " already exists in " + stateDir + ": spawn needs a fresh id");
@@ -51,14 +50,7 @@ record InstanceFolder(Path dir) {
         }
         InstanceFolder folder = new InstanceFolder(dir);
         try {
-            folder.write(MARKER, new byte[0]);
-            // A passwd naming only uid 1000: the host's users (and its /etc/shadow) never enter the sandbox.
-            folder.write("passwd", "aegis:x:1000:1000:aegis agent:/workspace:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
-            folder.write("group", "aegis:x:1000:\nnogroup:x:65534:\n");
-            folder.write("hosts", "127.0.0.1 localhost aegis\n::1 localhost\n");
-            folder.write("task.json", new byte[0]);
-            folder.write("result.json", new byte[0]);
-            if (seccomp.isPresent()) folder.write("seccomp.bpf", seccomp.get());
+            for (String name : FILES) folder.create(name);
             return folder;
         } catch (IOException e) {
             folder.delete();
@@ -109,13 +101,7 @@ record InstanceFolder(Path dir) {
         }
     }
 
-    private void write(String name, String text) throws IOException {
-        write(name, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private void write(String name, byte[] bytes) throws IOException {
-        try (var ch = Files.newByteChannel(file(name), Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_MODE)) {
-            ch.write(java.nio.ByteBuffer.wrap(bytes));
-        }
+    private void create(String name) throws IOException {
+        Files.createFile(file(name), FILE_MODE);
     }
 }

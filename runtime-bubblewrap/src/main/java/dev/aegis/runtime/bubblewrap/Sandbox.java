@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class Sandbox {
     private static final long SPAWN_TIMEOUT_MS = 10_000;
     private static final int PIPE_PAGE = 4096;
+    private static final long LINGER_MS = 20;
     /** Kills sandboxes whose ready line does not come in time; see awaitReady. */
     private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
     private final SandboxSpec spec;
@@ -49,12 +50,12 @@ final class Sandbox {
     }
 
     /** Builds folder, cgroup and process, and returns once the agent waits for its task; on failure leaves nothing. */
-    static Sandbox start(SandboxSpec spec, Path bwrap, Cgroup cgroup, Path stateDir, Optional<byte[]> seccomp) {
-        InstanceFolder folder = InstanceFolder.create(stateDir, spec.id(), seccomp);
+    static Sandbox start(SandboxSpec spec, Path bwrap, SharedFiles shared, Cgroup cgroup, Path stateDir) {
+        InstanceFolder folder = InstanceFolder.create(stateDir, spec.id());
         Sandbox sandbox = null;
         try {
             List<Path> procs = cgroup.create(spec.id().value(), spec.manifest().resources());
-            ProcessBuilder pb = new ProcessBuilder(BwrapCommand.argv(bwrap, spec, folder, procs, seccomp.isPresent()));
+            ProcessBuilder pb = new ProcessBuilder(BwrapCommand.argv(bwrap, shared, spec, folder, procs));
             pb.directory(folder.dir().toFile());
             pb.environment().clear();
             pb.environment().putAll(BwrapCommand.environment(spec));
@@ -113,6 +114,11 @@ final class Sandbox {
             if (input.length <= PIPE_PAGE) feed(input);
             else Thread.ofVirtual().name("aegis-stdin").start(() -> feed(input));
             boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // bwrap exits with the agent's status while the sandbox's init is still dying of its parent-death signal;
+            // once init is gone both pipes reach EOF. Waiting for that EOF is event-driven and leaves kill() an empty
+            // cgroup to confirm, where polling the cgroup for init's end cost up to a millisecond more. Processes the
+            // agent left holding the pipes get LINGER_MS each, then the kill.
+            if (exited && out.await(LINGER_MS)) err.await(LINGER_MS);
             kill(); // done or out of time: nothing in the cgroup may outlive this point (e.g. a double-forked child)
             int code = process.waitFor();
             finalUsage = measure(); // the cgroup goes with release(): read it while every process is gone but it is not

@@ -127,7 +127,7 @@ class BubblewrapRuntimeTest {
     @Test
     void failedSpawnsSayWhyAndLeaveNothing() throws Exception {
         SandboxSpec missing = new SandboxSpec(Fixture.newId(), f.spec(Fixture.SMALL, "true").manifest(),
-                f.root.resolve("nope"), f.socket, f.agentLib, java.util.Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
+                f.root.resolve("nope"), f.socket, f.agentLib, java.util.Optional.empty(), java.util.Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
         assertThatThrownBy(() -> f.runtime.spawn(missing)).isInstanceOf(RuntimeFailure.class)
                 .hasMessageContaining("agentDir").hasMessageContaining("does not exist");
         f.assertNothingLeft(missing.id());

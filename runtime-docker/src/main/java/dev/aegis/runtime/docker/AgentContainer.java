@@ -10,11 +10,14 @@ import dev.aegis.core.LogSink;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.Usage;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,25 +33,33 @@ final class AgentContainer {
     private final SandboxSpec spec;
     private final String name;
     private final InstanceFolder folder;
+    private final Optional<ContainerCgroups> cgroups;
+    private final long startedNanos = System.nanoTime();
+    private volatile Usage finalUsage;
     private final AttachStreams streams = new AttachStreams();
     private final StdinGate stdin = new StdinGate();
     private volatile InstanceState state = InstanceState.WARM;
     private volatile boolean terminated, killed;
     private boolean destroyed; // guarded by this
 
-    private AgentContainer(DockerClient docker, SandboxSpec spec, String name, InstanceFolder folder) {
+    private AgentContainer(DockerClient docker, SandboxSpec spec, String name, InstanceFolder folder, Optional<ContainerCgroups> cgroups) {
         this.docker = docker;
         this.spec = spec;
         this.name = name;
         this.folder = folder;
+        this.cgroups = cgroups;
     }
 
-    /** Creates, attaches and starts the container, and returns once the shim waits for its task; on failure leaves nothing. */
+    /**
+     * Creates, attaches and starts the container, and returns once the shim waits for its task; on failure leaves
+     * nothing. With {@code cgroups}, the container runs under a parent of its own that meters it.
+     */
     static AgentContainer start(DockerClient docker, SandboxSpec spec, InstanceFolder folder, String name, String image,
-                           Map<String, String> labels, Collection<String> imageEnv) {
-        AgentContainer c = new AgentContainer(docker, spec, name, folder);
+                           Map<String, String> labels, Collection<String> imageEnv, Path init, Optional<ContainerCgroups> cgroups) {
+        AgentContainer c = new AgentContainer(docker, spec, name, folder, cgroups);
         try {
-            ContainerSpec.apply(docker.createContainerCmd(image), spec, folder, name, labels, imageEnv).exec();
+            Optional<String> parent = cgroups.map(g -> g.parentOf(spec.id().value()));
+            ContainerSpec.apply(docker.createContainerCmd(image), spec, folder, name, labels, imageEnv, init, parent).exec();
             // Attach before start, as `docker run` does: the first bytes the container writes are not lost.
             docker.attachContainerCmd(name).withStdIn(c.stdin).withStdOut(true).withStdErr(true).withFollowStream(true)
                     .exec(c.streams);
@@ -76,6 +87,17 @@ final class AgentContainer {
         return state;
     }
 
+    /** Live figures while the container runs, its final ones after execute; empty once released without a task. */
+    synchronized Optional<Usage> usage() {
+        if (finalUsage != null) return Optional.of(finalUsage);
+        return destroyed ? Optional.empty() : Optional.of(measure());
+    }
+
+    private Usage measure() {
+        ContainerCgroups.Measured m = cgroups.map(g -> g.usage(spec.id().value())).orElse(new ContainerCgroups.Measured(0, 0));
+        return new Usage(Duration.ofNanos(System.nanoTime() - startedNanos), Duration.ofNanos(m.cpuNanos()), m.memoryPeakBytes());
+    }
+
     String name() {
         return name;
     }
@@ -100,6 +122,8 @@ final class AgentContainer {
             }
             if (!ended) return end(new Outcome.TimedOut(timeout));
             InspectContainerResponse.ContainerState s = exitState();
+            // The container has stopped and runc removed its own cgroup; our parent of it keeps the totals until release().
+            finalUsage = measure();
             synchronized (this) {
                 if (terminated) return end(new Outcome.Killed("terminated"));
                 int code = s.getExitCodeLong() == null ? -1 : s.getExitCodeLong().intValue();
@@ -149,6 +173,7 @@ final class AgentContainer {
 
     /** Ends execute(): a process that ended by itself is TERMINATED, one the runtime had to kill is FAILED. */
     private Outcome end(Outcome outcome) {
+        if (finalUsage == null) finalUsage = measure(); // timeouts and kills are billed too
         state = switch (outcome) {
             case Outcome.Exited e when !e.outputTruncated() -> InstanceState.TERMINATED;
             case Outcome.Killed k when terminated -> InstanceState.TERMINATED;
@@ -174,6 +199,7 @@ final class AgentContainer {
                 // the stream of a removed container: nothing left to close
             }
             folder.delete();
+            cgroups.ifPresent(g -> g.remove(spec.id().value()));
         }
     }
 
@@ -203,7 +229,7 @@ final class AgentContainer {
         if (line.equals(ContainerSpec.READY)) return;
         String why = streams.early();
         throw new RuntimeFailure("container " + name + " exited before its agent was ready"
-                + (why.isEmpty() ? "" : ": " + why) + "; the image needs /bin/sh (check the manifest's image)");
+                + (why.isEmpty() ? "" : ": " + why) + "; the image must run x86_64 Linux binaries (check the manifest's image)");
     }
 
     static String size(long bytes) {

@@ -18,8 +18,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Turns a {@link SandboxSpec} into the container to create: one ordered checklist, the same promises as the
@@ -30,17 +30,22 @@ final class ContainerSpec {
     static final String READY = "aegis-ready";
     static final long TMP_BYTES = 16L << 20;
     static final String USER = InstanceFolder.AGENT_UID + ":" + InstanceFolder.AGENT_UID;
+    /** Where the egress relay listens inside the container when the spec has an egress socket. */
+    static final String EGRESS_PROXY = "http://127.0.0.1:3128";
     private static final List<String> RESERVED = List.of("/usr", "/etc", "/proc", "/dev", "/sys", "/run/aegis", "/agent", "/opt/aegis");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private ContainerSpec() {}
 
     /**
-     * @param imageEnv names the image itself sets (its {@code ENV}); Docker always passes them on, so the shim unsets
-     *                 every one the spec does not set: the agent's environment is exactly {@link #environment}
+     * @param imageEnv     names the image itself sets (its {@code ENV}); Docker always passes them on, so the shim
+     *                     unsets every one the spec does not set: the agent's environment is exactly {@link #environment}
+     * @param init         the host's aegis-init, mounted read-only as the container's command prefix (the shim)
+     * @param cgroupParent where the container's cgroup goes, when we meter it (see {@link ContainerCgroups})
      */
     static CreateContainerCmd apply(CreateContainerCmd c, SandboxSpec spec, InstanceFolder folder, String name,
-                                    Map<String, String> labels, Collection<String> imageEnv) {
+                                    Map<String, String> labels, Collection<String> imageEnv, Path init,
+                                    Optional<String> cgroupParent) {
         Resources r = spec.manifest().resources();
         checkSources(spec);
         Map<String, String> env = environment(spec);
@@ -56,28 +61,34 @@ final class ContainerSpec {
         long fsize = Math.max(r.diskBytes(), spec.limits().maxResultBytes()) + (1 << 20);
         h.withMemory(r.memoryBytes()).withMemorySwap(r.memoryBytes()).withNanoCPUs(Math.round(r.cpu() * 1e9))
                 .withPidsLimit((long) r.pids()).withUlimits(List.of(new Ulimit("fsize", fsize, fsize)));
+        cgroupParent.ifPresent(h::withCgroupParent);
         // 5. Read-only root; size-capped scratch in memory (tmpfs pages count against the memory limit).
         h.withReadonlyRootfs(true).withTmpFs(Map.of(
                 "/tmp", "rw,exec,nosuid,nodev,size=" + TMP_BYTES + ",mode=1777",
                 "/workspace", "rw,exec,nosuid,nodev,size=" + r.diskBytes() + ",uid=1000,gid=1000,mode=0700"));
         // 6. Binds as mounts, not "binds": Docker creates a missing bind source as an empty root-owned folder,
-        //    a mount fails instead. The agent's code and library read-only; /run/aegis gets exactly three files.
+        //    a mount fails instead. The agent's code, its library and the shim read-only; /run/aegis gets exactly
+        //    three files, four with egress.
         List<Mount> mounts = new ArrayList<>();
         mounts.add(bind(spec.agentDir(), "/agent", true));
         mounts.add(bind(spec.agentLib(), "/opt/aegis/python", true));
+        mounts.add(bind(init, InitBinary.IN_CONTAINER, true));
         mounts.add(bind(folder.file("task.json"), "/run/aegis/task.json", true));
         mounts.add(bind(folder.file("result.json"), "/run/aegis/result.json", false));
         mounts.add(bind(spec.agentSocket(), "/run/aegis/agent.sock", false));
+        // 6b. Egress, when granted: the proxy's socket, which the shim bridges to 127.0.0.1:3128 (no other network).
+        spec.egressSocket().ifPresent(e -> mounts.add(bind(e, "/run/aegis/egress.sock", false)));
         // 7. Host folders granted by policy.
         for (SandboxSpec.Mount m : spec.mounts()) mounts.add(bind(m.host(), m.sandboxPath(), !m.writable()));
         h.withMounts(mounts);
         // 8. No log driver: output reaches us through the attach stream only and never piles up on the host disk.
         h.withLogConfig(new LogConfig(LogConfig.LoggingType.NONE, Map.of()));
-        // 9. stdin stays open for the shim's go line; the shim then execs the entrypoint in /agent with task.json as
-        //    its stdin (docker-java cannot half-close an attached stdin, so the task could never end with EOF there).
+        // 9. stdin stays open for the shim's go line; the shim (aegis-init: static, so the image needs no shell) then
+        //    execs the entrypoint in /agent with task.json as its stdin (docker-java cannot half-close an attached
+        //    stdin, so the task could never end with EOF there).
         c.withAttachStdin(true).withStdinOpen(true).withStdInOnce(false).withAttachStdout(true).withAttachStderr(true).withTty(false);
         c.withWorkingDir("/agent").withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-        c.withEntrypoint("/bin/sh", "-c", shim(env.keySet(), imageEnv), "aegis-shim").withCmd(spec.manifest().entrypoint());
+        c.withEntrypoint(shim(env.keySet(), imageEnv)).withCmd(spec.manifest().entrypoint());
         return c.withHostConfig(h);
     }
 
@@ -89,16 +100,23 @@ final class ContainerSpec {
         env.put("PYTHONPATH", "/opt/aegis/python");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         env.put("LANG", "C.UTF-8");
+        // Egress goes through the relay the shim starts; loopback stays direct (NO_PROXY).
+        if (spec.egressSocket().isPresent())
+            for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) env.put(name, EGRESS_PROXY);
+        if (spec.egressSocket().isPresent()) env.put("NO_PROXY", "localhost,127.0.0.1");
         env.putAll(spec.env());
         return env;
     }
 
-    /** Holds the agent until execute() sends a line; exit 97 means stdin closed before any task came. */
-    static String shim(Collection<String> keep, Collection<String> imageEnv) {
-        // Docker always adds HOSTNAME; sh sets PWD. Names come from the image and are checked before use.
-        String unset = java.util.stream.Stream.concat(java.util.stream.Stream.of("HOSTNAME", "PWD"), imageEnv.stream())
-                .filter(n -> ENV_NAME.matcher(n).matches() && !keep.contains(n)).distinct().collect(Collectors.joining(" "));
-        return "echo " + READY + "; read -r _ || exit 97; unset " + unset + "; exec \"$@\" < /run/aegis/task.json";
+    /** Holds the agent until execute() sends a line (aegis-init exits 97 if stdin closes before any task came). */
+    static List<String> shim(Collection<String> keep, Collection<String> imageEnv) {
+        List<String> shim = new ArrayList<>(List.of(InitBinary.IN_CONTAINER, "shim", "--stdin", "/run/aegis/task.json"));
+        // Docker always adds HOSTNAME (the shim drops PWD itself). Names come from the image and are checked before use.
+        java.util.stream.Stream.concat(java.util.stream.Stream.of("HOSTNAME"), imageEnv.stream())
+                .filter(n -> ENV_NAME.matcher(n).matches() && !keep.contains(n)).distinct()
+                .forEach(n -> shim.addAll(List.of("--unset", n)));
+        shim.add("--");
+        return shim;
     }
 
     private static Mount bind(Path host, String target, boolean readOnly) {
@@ -109,7 +127,11 @@ final class ContainerSpec {
         exists("agentDir", spec.agentDir());
         exists("agentLib", spec.agentLib());
         exists("agentSocket", spec.agentSocket());
-        checkAgentCanConnect(spec.agentSocket());
+        checkAgentCanConnect("agentSocket", spec.agentSocket());
+        spec.egressSocket().ifPresent(e -> {
+            exists("egressSocket", e);
+            checkAgentCanConnect("egressSocket", e);
+        });
         for (SandboxSpec.Mount m : spec.mounts()) {
             exists("mount " + m.sandboxPath(), m.host());
             String p = m.sandboxPath();
@@ -125,7 +147,7 @@ final class ContainerSpec {
      * capabilities. A socket left at 0600 root would make every agent-API call fail with EACCES deep inside the
      * agent, so refuse here with the fix instead. (Callers still prove who they are with their AEGIS_TOKEN.)
      */
-    static void checkAgentCanConnect(Path socket) {
+    static void checkAgentCanConnect(String field, Path socket) {
         try {
             int uid = (Integer) Files.getAttribute(socket, "unix:uid");
             int gid = (Integer) Files.getAttribute(socket, "unix:gid");
@@ -133,11 +155,11 @@ final class ContainerSpec {
             int agent = InstanceFolder.AGENT_UID;
             int bit = uid == agent ? 0200 : gid == agent ? 0020 : 0002;
             if ((mode & bit) != 0) return;
-            throw new RuntimeFailure("agentSocket: " + socket + " is mode " + String.format("%04o", mode & 07777) + " owned by "
-                    + uid + ":" + gid + ", so the container user " + USER + " cannot connect to the agent API; "
+            throw new RuntimeFailure(field + ": " + socket + " is mode " + String.format("%04o", mode & 07777) + " owned by "
+                    + uid + ":" + gid + ", so the container user " + USER + " cannot connect to it; "
                     + "chown it to " + agent + " (or group " + agent + " with mode 0660), or chmod it 0666");
         } catch (java.io.IOException e) {
-            throw new RuntimeFailure("agentSocket: cannot read the mode of " + socket + ": " + e, e);
+            throw new RuntimeFailure(field + ": cannot read the mode of " + socket + ": " + e, e);
         }
     }
 

@@ -10,13 +10,16 @@ import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.InstanceId;
 import dev.aegis.core.InstanceState;
 import dev.aegis.core.LogSink;
+import dev.aegis.core.Metered;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.Usage;
 
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,9 +37,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * size-capped tmpfs scratch, memory/cpu/pids limits, no capabilities, uid 1000. The manifest's {@code image} picks
  * the image, else the default given here. Every container carries the labels {@value #OWNER_LABEL} (a hash of the
  * state dir) and {@value #INSTANCE_LABEL}, so {@link #reclaim()} removes exactly this orchestrator's leftovers.
- * Thread-safe.
+ * The container's command is aegis-init's shim, mounted read-only; with the Engine's cgroupfs driver each container
+ * runs under a cgroup parent of ours that {@link #usage} reads. Thread-safe.
  */
-public final class DockerRuntime implements AgentRuntime, AutoCloseable {
+public final class DockerRuntime implements AgentRuntime, Metered, AutoCloseable {
     public static final String DEFAULT_IMAGE = "aegis/python:bookworm";
     public static final URI DEFAULT_HOST = URI.create("unix:///var/run/docker.sock");
     static final String OWNER_LABEL = "dev.aegis.owner";
@@ -49,6 +53,10 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
     private final Map<InstanceId, AgentContainer> instances = new ConcurrentHashMap<>();
     /** spawn() holds it shared, reclaim() exclusive: reclaim must not remove a container a spawn is still building. */
     private final ReadWriteLock layout = new ReentrantReadWriteLock();
+    private final ContainerCgroups cgroups;
+    /** Learnt from the Engine at the first spawn: whether containers can run under our metering cgroup parent. */
+    private volatile Optional<Boolean> cgroupfsDriver = Optional.empty();
+    private volatile Path init;
 
     /** @param stateDir where per-instance folders live, e.g. {@code <dataDir>/run/docker}; also scopes the labels */
     public DockerRuntime(Path stateDir) {
@@ -69,6 +77,7 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
         var http = new ApacheDockerHttpClient.Builder().dockerHost(host).maxConnections(1024)
                 .connectionTimeout(Duration.ofSeconds(5)).build();
         this.docker = DockerClientImpl.getInstance(config, http);
+        this.cgroups = new ContainerCgroups(Path.of("/sys/fs/cgroup"), "aegis-docker-" + owner.substring("aegis-".length()));
     }
 
     /** {@code aegis-<first 8 hex of sha256(stateDir)>}: each orchestrator (data folder) owns its own containers. */
@@ -102,9 +111,12 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
         layout.readLock().lock();
         try {
             List<String> imageEnv = imageEnv(image);
+            Path shim = init();
             InstanceFolder folder = InstanceFolder.create(stateDir, spec.id());
             Map<String, String> labels = Map.of(OWNER_LABEL, owner, INSTANCE_LABEL, spec.id().value());
-            instances.put(spec.id(), AgentContainer.start(docker, spec, folder, containerName(spec.id()), image, labels, imageEnv));
+            Optional<ContainerCgroups> metering = meteredByCgroups() ? Optional.of(cgroups) : Optional.empty();
+            instances.put(spec.id(), AgentContainer.start(docker, spec, folder, containerName(spec.id()), image, labels, imageEnv,
+                    shim, metering));
             return spec.id();
         } finally {
             layout.readLock().unlock();
@@ -124,6 +136,13 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
         if (c == null) return;
         c.terminate();
         instances.remove(id, c);
+    }
+
+    /** CPU time and peak memory from the container's cgroup parent (zeros with the systemd cgroup driver), and uptime. */
+    @Override
+    public Optional<Usage> usage(InstanceId id) {
+        var c = instances.get(id);
+        return c == null ? Optional.empty() : c.usage();
     }
 
     @Override
@@ -150,6 +169,13 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
             }
             leftovers.removeIf(this::isLive);
             for (String name : leftovers) InstanceFolder.delete(stateDir.resolve(name));
+            // Metering parents whose container is gone (removed above, or never created by a crashed spawn).
+            for (String name : cgroups.children()) {
+                if (isLive(name)) continue;
+                cgroups.remove(name);
+                leftovers.add(name);
+            }
+            if (instances.isEmpty()) cgroups.removeParent();
             return leftovers.size();
         } catch (RuntimeFailure e) {
             throw e;
@@ -175,6 +201,25 @@ public final class DockerRuntime implements AgentRuntime, AutoCloseable {
 
     DockerClient client() {
         return docker;
+    }
+
+    private Path init() {
+        Path p = init;
+        if (p == null || !Files.isRegularFile(p)) init = p = InitBinary.install(stateDir);
+        return p;
+    }
+
+    private boolean meteredByCgroups() {
+        Optional<Boolean> known = cgroupfsDriver;
+        if (known.isPresent()) return known.get();
+        boolean cgroupfs;
+        try {
+            cgroupfs = "cgroupfs".equals(docker.infoCmd().exec().getCGroupDriver());
+        } catch (RuntimeException e) {
+            throw new RuntimeFailure(Diagnosis.of("cannot ask the Docker Engine at " + host + " for its cgroup driver", e), e);
+        }
+        cgroupfsDriver = Optional.of(cgroupfs);
+        return cgroupfs;
     }
 
     private boolean isLive(String instance) {

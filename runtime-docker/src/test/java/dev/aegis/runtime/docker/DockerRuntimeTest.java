@@ -136,7 +136,7 @@ class DockerRuntimeTest {
     @Test
     void failedSpawnsSayWhyAndLeaveNothing() throws Exception {
         SandboxSpec missing = new SandboxSpec(Fixture.newId(), f.spec(Fixture.SMALL, "true").manifest(),
-                f.root.resolve("nope"), f.socket, f.agentLib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
+                f.root.resolve("nope"), f.socket, f.agentLib, java.util.Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
         assertThatThrownBy(() -> f.runtime.spawn(missing)).isInstanceOf(RuntimeFailure.class)
                 .hasMessageContaining("agentDir").hasMessageContaining("does not exist");
         f.assertNothingLeft(missing.id());
@@ -158,7 +158,7 @@ class DockerRuntimeTest {
         var closed = java.nio.file.Files.createFile(f.root.resolve("root-only.sock"),
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         SandboxSpec s = new SandboxSpec(Fixture.newId(), f.spec(Fixture.SMALL, "true").manifest(),
-                f.agentDir, closed, f.agentLib, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
+                f.agentDir, closed, f.agentLib, java.util.Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
         assertThatThrownBy(() -> f.runtime.spawn(s)).isInstanceOf(RuntimeFailure.class)
                 .hasMessageContaining("mode 0600 owned by 0:0").hasMessageContaining("chown it to 1000");
         f.assertNothingLeft(s.id());

@@ -35,7 +35,7 @@ final class Engine {
         }
     }
 
-    /** Containers labelled with the instance, and its folder in any state dir under {@code root}. */
+    /** Containers labelled with the instance, its folder in any state dir under {@code root}, and its metering cgroups. */
     static List<String> leftovers(Path root, InstanceId id) {
         List<String> found = new ArrayList<>();
         try {
@@ -45,6 +45,14 @@ final class Engine {
             if (!ids.isEmpty()) found.add("container " + ids);
             try (Stream<Path> states = Files.list(root)) {
                 states.map(s -> s.resolve(id.value())).filter(Files::exists).forEach(f -> found.add("folder " + f));
+            }
+            // The metering cgroup parent, /sys/fs/cgroup/<controller>/aegis-docker-<hash>/<instance>, in any hierarchy.
+            try (Stream<Path> controllers = Files.list(Path.of("/sys/fs/cgroup"))) {
+                for (Path c : controllers.filter(Files::isDirectory).toList())
+                    try (Stream<Path> parents = Files.list(c)) {
+                        parents.filter(g -> g.getFileName().toString().startsWith("aegis-docker-")).map(g -> g.resolve(id.value()))
+                                .filter(Files::exists).forEach(g -> found.add("cgroup " + g));
+                    }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -61,7 +61,7 @@ final class Fixture implements AutoCloseable {
     SandboxSpec spec(Optional<String> image, Resources r, SandboxSpec.OutputLimits limits, List<SandboxSpec.Mount> mounts, String... entrypoint) {
         Manifest m = new Manifest("test-agent", "1.0.0", "docker", List.of(entrypoint), image, r,
                 Manifest.Permissions.NONE, List.of(), Manifest.Pool.DEFAULT);
-        return new SandboxSpec(newId(), m, agentDir, socket, agentLib, Map.of("AEGIS_TOKEN", "secret-token"), mounts, limits);
+        return new SandboxSpec(newId(), m, agentDir, socket, agentLib, Optional.empty(), Map.of("AEGIS_TOKEN", "secret-token"), mounts, limits);
     }
 
     /** Spawns, executes, terminates, and checks nothing is left. */
