@@ -67,6 +67,9 @@ public final class AgentApiServer implements AutoCloseable {
             coordinator.ifPresent(c -> new SwarmCalls(c, MAX_BODY).register(cfg.routes, ctx -> ctx.attribute(SESSION)));
             for (String call : coordinator.isPresent() ? NOT_YET : notYetWithout())
                 cfg.routes.post("/v1/" + call, ctx -> {
+                    // Read the request first: answering while the agent still sends its body can reset the connection
+                    // under it (BrokenPipeError in the agent instead of the 501).
+                    ctx.bodyAsBytes();
                     throw new AegisException("not_available", call.replace('/', '.') + " is not available yet on this AEGIS");
                 });
         });
