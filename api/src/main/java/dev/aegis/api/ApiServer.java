@@ -35,12 +35,14 @@ public final class ApiServer implements AutoCloseable {
     private final ApiConfig config;
     private final Javalin app;
     private final Gate gate;
+    /** Each live route's operation in the OpenAPI document, by {@code METHOD /path}; a route missing there fails start-up. */
+    private final Map<String, Contract.Operation> operations;
 
     public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         SecretRoutes secretRoutes = new SecretRoutes(orchestrator.secrets());
-        Gate gate = new Gate(new RateLimits(new RateLimits.Local(), config.rateLimits()));
+        Gate gate = new Gate(new RateLimits(config.rateLimits()));
         Metrics metrics = new Metrics(orchestrator);
         gate.metrics(metrics);
         this.gate = gate;
@@ -53,8 +55,9 @@ public final class ApiServer implements AutoCloseable {
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.http.prefer405over404 = true;
-            cfg.jetty.host = config.host();
-            cfg.jetty.port = config.port();
+            cfg.jetty.addConnector((server, http) -> config.transport().connector(server, http, config.host(), config.port()));
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+            cfg.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JettyErrors()));
             cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
             cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Errors.write(ctx, e.getStatus(),
                     e.getStatus() == 404 ? "not_found" : e.getStatus() == 405 ? "method_not_allowed" : "http_" + e.getStatus(),
@@ -69,6 +72,7 @@ public final class ApiServer implements AutoCloseable {
             });
             cfg.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(OpenApi.document()));
             cfg.routes.before("/v1/*", this::authenticate);
+            cfg.routes.beforeMatched(this::check);
             cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
             cfg.routes.get("/v1/agents", ctx -> ctx.json(Map.of("agents",
                     orchestrator.agents(tenant(ctx)).stream().map(Views::agent).toList())));
@@ -84,10 +88,10 @@ public final class ApiServer implements AutoCloseable {
                 Task t = orchestrator.cancel(tenant(ctx), ctx.pathParam("id"));
                 ctx.json(view(t.tenant(), t.id()));
             }));
-            cfg.routes.post("/v1/keys", ctx -> keyRoutes.create(ctx, ctx.attribute(KEY), config.maxBodyBytes()));
+            cfg.routes.post("/v1/keys", ctx -> keyRoutes.create(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/keys", ctx -> keyRoutes.list(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/keys/{id}", ctx -> keyRoutes.revoke(ctx, ctx.attribute(KEY)));
-            cfg.routes.put("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.set(ctx, ctx.attribute(KEY), config.maxBodyBytes())));
+            cfg.routes.put("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.set(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/secrets", ctx -> secretRoutes.list(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.delete(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/usage", ctx -> UsageRoutes.usage(ctx, orchestrator, ctx.attribute(KEY)));
@@ -109,6 +113,18 @@ public final class ApiServer implements AutoCloseable {
             });
             cfg.routes.get("/v1/audit/{seq}/proof", ctx -> auditRoutes.proof(ctx, ctx.attribute(KEY)));
         });
+        Contract contract = Contract.load();
+        this.operations = routes().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(r -> r,
+                r -> contract.operation(r.substring(0, r.indexOf(' ')), r.substring(r.indexOf(' ') + 1))));
+    }
+
+    /** Every matched request, before its handler: held to what the OpenAPI document says of its route. */
+    private void check(Context ctx) {
+        var endpoint = ctx.endpoints().matchedHttpEndpoint();
+        if (endpoint == null) return;
+        Contract.Operation op = operations.get(endpoint.method.name() + " " + endpoint.path);
+        if (op == null) throw new IllegalStateException(endpoint.method.name() + " " + endpoint.path + " has no operation");
+        op.check(ctx, config.maxBodyBytes(), config.transport().bodyTimeout());
     }
 
     public ApiServer start() {
@@ -126,6 +142,11 @@ public final class ApiServer implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** Where clients reach the API: {@code http://} or, with TLS, {@code https://}. */
+    public String url() {
+        return (config.transport().tls().isPresent() ? "https://" : "http://") + config.host() + ":" + port();
     }
 
     @Override
@@ -199,7 +220,7 @@ public final class ApiServer implements AutoCloseable {
         String type = String.valueOf(ctx.contentType()).split(";")[0].strip().toLowerCase();
         Agent agent;
         if (type.equals("application/gzip") || type.equals("application/x-gzip")) {
-            byte[] body = Bodies.bytes(ctx, config.maxBodyBytes());
+            byte[] body = Bodies.bytes(ctx, config.maxBodyBytes(), config.transport().bodyTimeout());
             Path staging = files.unpack(new ByteArrayInputStream(body), config.maxBodyBytes() * 8);
             try {
                 agent = orchestrator.deploy(tenant(ctx), staging, "upload:agent.yaml");
@@ -207,7 +228,7 @@ public final class ApiServer implements AutoCloseable {
                 files.delete(staging);
             }
         } else {
-            ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("path"));
+            ObjectNode body = Bodies.object(ctx);
             Path folder = allowedFolder(Bodies.string(body, "path"));
             agent = orchestrator.deploy(tenant(ctx), folder, folder.resolve("agent.yaml").toString());
         }
@@ -227,7 +248,7 @@ public final class ApiServer implements AutoCloseable {
 
     private void submit(Context ctx) {
         role(ctx, RUNNERS);
-        ObjectNode body = Bodies.object(ctx, config.maxBodyBytes(), Set.of("agent", "input", "wait", "timeout_ms", "priority"));
+        ObjectNode body = Bodies.object(ctx);
         String agent = Bodies.string(body, "agent");
         JsonNode input = body.has("input") ? body.get("input") : Bodies.JSON.createObjectNode();
         boolean wait = Bodies.bool(body, "wait", false);

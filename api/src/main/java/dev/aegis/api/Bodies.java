@@ -7,27 +7,45 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aegis.core.AegisException;
 import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Reads request bodies with a size cap and checks their fields: unknown fields and wrong types are errors. */
+/** Reads request bodies with a size cap, and typed fields of a checked JSON body. */
 final class Bodies {
-    static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+    /**
+     * Duplicate keys and anything after the value are errors; numbers are read exactly, so a task's input is stored as
+     * the client wrote it.
+     */
+    static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private Bodies() {}
 
-    /** The body's bytes; 413 past {@code max}, whatever Content-Length claims. */
-    static byte[] bytes(Context ctx, long max) {
+    /**
+     * The body's bytes; 413 past {@code max}, whatever Content-Length claims; 408 when it has not all arrived
+     * {@code timeout} after the request began (a client dribbling bytes just under the idle timeout).
+     */
+    static byte[] bytes(Context ctx, long max, Duration timeout) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > max) throw tooLarge(max);
+        Long started = ctx.attribute(Gate.STARTED);
+        long deadline = (started == null ? System.nanoTime() : started) + timeout.toNanos();
         try (InputStream in = ctx.req().getInputStream()) {
-            byte[] data = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 8));
-            if (data.length > max) throw tooLarge(max);
-            return data;
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(0, Math.min(declared, 1 << 16)));
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                out.write(buf, 0, n);
+                if (out.size() > max) throw tooLarge(max);
+                if (System.nanoTime() > deadline)
+                    throw new AegisException("request_timeout", "the request body did not arrive within " + timeout.toSeconds() + " s");
+            }
+            return out.toByteArray();
         } catch (IOException e) {
             throw new AegisException("invalid_request", "could not read the request body: " + e.getMessage());
         }
@@ -37,32 +55,36 @@ final class Bodies {
         return new AegisException("payload_too_large", "request body exceeds " + max + " bytes");
     }
 
-    /** A JSON object body with only the {@code allowed} fields. */
+    /** The JSON object body that {@link Contract} parsed and held to the route's schema before the handler ran. */
+    static ObjectNode object(Context ctx) {
+        JsonNode body = ctx.attribute(Contract.BODY);
+        if (body == null || !body.isObject()) throw new IllegalStateException(ctx.method() + " " + ctx.path() + " has no checked JSON body");
+        return (ObjectNode) body;
+    }
+
+    /**
+     * A JSON object body with only the {@code allowed} fields, for the agent API on its socket, which the public
+     * OpenAPI document does not describe.
+     */
     static ObjectNode object(Context ctx, long max, Set<String> allowed) {
-        requireType(ctx, "application/json");
+        String type = Optional.ofNullable(ctx.contentType()).orElse("").split(";")[0].strip().toLowerCase();
+        if (!type.equals("application/json"))
+            throw new AegisException("unsupported_media_type", "Content-Type \"" + type + "\" is not accepted here; use application/json");
         JsonNode node;
         try {
-            node = JSON.readTree(bytes(ctx, max));
+            node = JSON.readTree(bytes(ctx, max, Duration.ofSeconds(30)));
         } catch (JacksonException e) {
             throw new AegisException("invalid_json", "body is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new AegisException("invalid_json", "body is not valid JSON: " + e.getMessage());
         }
-        if (node == null || !node.isObject())
-            throw new AegisException("invalid_request", "body must be a JSON object");
+        if (node == null || !node.isObject()) throw new AegisException("invalid_request", "body must be a JSON object");
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!allowed.contains(f))
                 throw AegisException.invalid(f, "unknown field; allowed: " + String.join(", ", new TreeSet<>(allowed)));
         }
         return (ObjectNode) node;
-    }
-
-    static void requireType(Context ctx, String... types) {
-        String got = Optional.ofNullable(ctx.contentType()).orElse("").split(";")[0].strip().toLowerCase();
-        for (String t : types) if (t.equals(got)) return;
-        throw new AegisException("unsupported_media_type",
-                "Content-Type \"" + got + "\" is not accepted here; use " + String.join(" or ", types));
     }
 
     static String string(ObjectNode body, String field) {

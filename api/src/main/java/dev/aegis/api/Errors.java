@@ -21,6 +21,7 @@ final class Errors {
             case "not_found" -> 404;
             case "method_not_allowed" -> 405;
             case "conflict", "lock_timeout", "deadlock", "lease_expired" -> 409;
+            case "request_timeout" -> 408;
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
             case "runtime_unavailable", "secret_missing" -> 422;
@@ -34,6 +35,10 @@ final class Errors {
 
     static void write(Context ctx, AegisException e) {
         int status = status(e.code());
+        if (status == 500) { // a failure of ours, not of the request: its words stay in the server log
+            unexpected(ctx, e);
+            return;
+        }
         if ((status == 503 || status == 429) && ctx.res().getHeader("Retry-After") == null) ctx.header("Retry-After", "1");
         write(ctx, status, e.code(), e.getMessage(), e.field().orElse(null));
     }

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 final class Gate {
     private static final Logger ACCESS = LoggerFactory.getLogger("dev.aegis.api.access");
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-    private static final String STARTED = "aegis.started";
+    static final String STARTED = "aegis.started";
     static final String ERROR = "aegis.error";
     private final RateLimits limits;
     private Metrics metrics;

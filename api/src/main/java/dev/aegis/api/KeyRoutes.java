@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * {@code /v1/keys}: admins create, list and revoke their tenant's keys. The platform admin (an admin key of tenant
@@ -29,8 +28,8 @@ final class KeyRoutes {
         this.audit = audit;
     }
 
-    void create(Context ctx, ApiKey caller, long maxBody) {
-        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("role", "tenant", "expires_in"));
+    void create(Context ctx, ApiKey caller) {
+        ObjectNode body = Bodies.object(ctx);
         String role = Bodies.string(body, "role");
         String tenant = body.hasNonNull("tenant") ? Bodies.string(body, "tenant") : caller.tenant();
         allowed(caller, tenant);

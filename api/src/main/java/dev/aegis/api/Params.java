@@ -1,13 +1,56 @@
 package dev.aegis.api;
 
 import dev.aegis.core.AegisException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
-/** Query parameters read with a range or a format, and errors that name the parameter and say what is allowed. */
+/**
+ * Query and path parameters: checked against their schema in the OpenAPI document (integers with a range, strings
+ * with an enum, a pattern, a length or a date-time format, booleans), then read with a range or a format.
+ */
 final class Params {
     private Params() {}
+
+    /** Refuses a parameter value its documented schema does not allow, naming the parameter and what is allowed. */
+    static void check(Contract.Param p, String raw) {
+        JsonNode s = p.schema();
+        String v = Words.shown(raw);
+        switch (s.path("type").asText("string")) {
+            case "integer" -> {
+                BigDecimal min = s.has("minimum") ? s.get("minimum").decimalValue() : BigDecimal.valueOf(Long.MIN_VALUE);
+                BigDecimal max = s.has("maximum") ? s.get("maximum").decimalValue().min(BigDecimal.valueOf(Long.MAX_VALUE))
+                        : BigDecimal.valueOf(Long.MAX_VALUE);
+                String range = "an integer from " + min.toBigInteger() + " to " + max.toBigInteger();
+                if (!INTEGER.matcher(raw).matches()) throw AegisException.invalid(p.name(), v + " is not " + range);
+                BigDecimal n = new BigDecimal(raw);
+                if (n.compareTo(min) < 0 || n.compareTo(max) > 0) throw AegisException.invalid(p.name(), v + " is out of range; use " + range);
+            }
+            case "boolean" -> {
+                if (!raw.equals("true") && !raw.equals("false")) throw AegisException.invalid(p.name(), v + " is not true or false");
+            }
+            default -> {
+                if (s.has("enum")) {
+                    for (JsonNode e : s.get("enum")) if (e.asText().equals(raw)) return;
+                    throw AegisException.invalid(p.name(), v + " is not allowed; use " + Words.allowed(s));
+                }
+                if (raw.isEmpty()) throw AegisException.invalid(p.name(), "is empty; give a value or leave the parameter out");
+                int max = s.path("maxLength").asInt(MAX_LENGTH);
+                if (raw.length() > max) throw AegisException.invalid(p.name(), "is " + raw.length() + " characters long; use at most " + max);
+                if (p.pattern().isPresent() && !p.pattern().get().matcher(raw).find())
+                    throw AegisException.invalid(p.name(), v + " does not match " + s.get("pattern").asText()
+                            + (p.description().isEmpty() ? "" : " (" + p.description() + ")"));
+                if (s.path("format").asText().equals("date-time")) instant(p.name(), raw);
+            }
+        }
+    }
+
+    /** Longest string parameter when the document gives no maxLength: ids, names and filters are all far shorter. */
+    static final int MAX_LENGTH = 256;
+    private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,30}");
 
     static long integer(Context ctx, String name, long fallback, long min, long max) {
         String raw = ctx.queryParam(name);
@@ -23,7 +66,10 @@ final class Params {
 
     static Instant instant(Context ctx, String name, Instant fallback) {
         String raw = ctx.queryParam(name);
-        if (raw == null) return fallback;
+        return raw == null ? fallback : instant(name, raw);
+    }
+
+    private static Instant instant(String name, String raw) {
         try {
             return Instant.parse(raw);
         } catch (DateTimeParseException e) {

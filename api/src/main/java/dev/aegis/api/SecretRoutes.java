@@ -23,9 +23,9 @@ final class SecretRoutes {
         this.secrets = secrets;
     }
 
-    void set(Context ctx, ApiKey caller, long maxBody) {
+    void set(Context ctx, ApiKey caller) {
         writer(caller);
-        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("value"));
+        ObjectNode body = Bodies.object(ctx);
         JsonNode value = body.get("value");
         if (value == null || !value.isTextual()) throw AegisException.invalid("value", "is required: the secret as a string");
         String name = ctx.pathParam("name");

@@ -7,6 +7,8 @@ import dev.aegis.api.ApiConfig;
 import dev.aegis.api.ApiServer;
 import dev.aegis.api.RateLimits;
 import dev.aegis.core.Bus;
+import dev.aegis.api.Transport;
+import dev.aegis.core.AgentLocks;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
@@ -39,36 +41,45 @@ public final class Node implements AutoCloseable {
      * @param warmIdle how long a warm pool outlives its agent's last task
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
-                         List<Path> deployRoots, Duration warmIdle, Map<String, RateLimits.Limit> rateLimits,
-                         Orchestrator.Quotas quotas, Security security, Coordination coordination) {
+                         List<Path> deployRoots, Duration warmIdle, RateLimits.Config rateLimits,
+                         Orchestrator.Quotas quotas, Security security, Coordination coordination, Transport transport) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
                     Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
-                    RateLimits.DEFAULTS, Orchestrator.Quotas.NONE, Security.fromEnvironment(), Coordination.DEFAULT);
+                    RateLimits.Config.of(RateLimits.DEFAULTS), Orchestrator.Quotas.NONE, Security.fromEnvironment(), Coordination.DEFAULT,
+                    Transport.DEFAULT);
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport);
         }
 
         public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, perKey, quotas, security, coordination);
+            return withRateLimits(RateLimits.Config.of(perKey));
+        }
+
+        public Config withRateLimits(RateLimits.Config rates) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rates, quotas, security, coordination, transport);
         }
 
         public Config withQuotas(Orchestrator.Quotas q) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security, coordination);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security, coordination, transport);
         }
 
         public Config withCoordination(Coordination c) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, c);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, c, transport);
+        }
+
+        public Config withTransport(Transport t) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, t);
         }
 
         public Config withSecurity(Security s) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s, coordination);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s, coordination, transport);
         }
     }
 
@@ -151,7 +162,7 @@ public final class Node implements AutoCloseable {
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
-                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()))).start());
+                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport())).start());
     }
 
     /** Opens the secrets with the configured key, and refuses to go on if the key cannot open what is stored. */
@@ -210,7 +221,7 @@ public final class Node implements AutoCloseable {
     }
 
     public String url() {
-        return "http://" + config.host() + ":" + api.orElseThrow().port();
+        return api.orElseThrow().url();
     }
 
     @Override

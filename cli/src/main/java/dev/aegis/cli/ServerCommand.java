@@ -1,20 +1,35 @@
 package dev.aegis.cli;
 
+import dev.aegis.api.RateLimits;
+import dev.aegis.api.Transport;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Quantities;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", mixinStandardHelpOptions = true,
+@Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs an AEGIS node: the HTTP API, the agent API socket and the sandboxes.", "",
                 "On first start it prints an admin API key once; keep it (only its hash is stored).", "",
-                "Example:", "  aegis server --port 7070", "  export AEGIS_API_KEY=aeg_live_...; aegis agents deploy examples/summarizer"})
+                "Example:", "  aegis server --port 7070", "  export AEGIS_API_KEY=aeg_live_...; aegis agents deploy examples/summarizer", ""},
+        footer = {"", "Rate limits:",
+                "  Every request to /v1 takes one token from two buckets: its API key's and its tenant's, of the request's",
+                "  route class: deploy (POST /v1/agents), run (other changes: POST /v1/tasks, cancel, terminate, keys) or",
+                "  read (every GET). A bucket holds BURST tokens and refills PER_SECOND tokens a second; an empty bucket",
+                "  answers 429 with Retry-After, and every response says RateLimit-Limit/-Remaining/-Reset.",
+                "  Give a class as CLASS=BURST/PER_SECOND; classes not given keep their defaults:",
+                "    per key:    deploy=60/5  run=300/100  read=1000/500",
+                "    per tenant: 4x the per-key values of the same class",
+                "  Example: aegis server --rate-limit run=50/10 --rate-limit read=200/50 --tenant-rate-limit run=500/100"})
 final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--port", defaultValue = "7070", description = "TCP port of the HTTP API (default ${DEFAULT-VALUE}; 0 = any free port)")
     int port;
@@ -60,6 +75,66 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
             + "default: in this process")
     String nats;
 
+    @Option(names = "--rate-limit", paramLabel = "CLASS=BURST/PER_SECOND",
+            description = "per API key: a route class's bucket (repeatable; see Rate limits below)")
+    List<String> keyRates = new ArrayList<>();
+
+    @Option(names = "--tenant-rate-limit", paramLabel = "CLASS=BURST/PER_SECOND",
+            description = "per tenant, shared by all its keys (repeatable; default 4x the per-key limit)")
+    List<String> tenantRates = new ArrayList<>();
+
+    @Option(names = "--tls-keystore", paramLabel = "FILE",
+            description = "serve HTTPS with the key and certificate in this PKCS12 keystore (default: plain HTTP)")
+    Path tlsKeystore;
+
+    @Option(names = "--tls-password-env", paramLabel = "NAME", defaultValue = "AEGIS_TLS_PASSWORD",
+            description = "environment variable holding the keystore's password (default ${DEFAULT-VALUE}); never a flag, so it stays out of ps")
+    String tlsPasswordEnv;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "close a connection or request silent this long (default ${DEFAULT-VALUE})")
+    String idleTimeout;
+
+    /** HTTP or HTTPS and timeouts, from the flags; a keystore that cannot be opened stops the server here. */
+    Transport transport() {
+        Transport t = Transport.DEFAULT.withTimeouts(option("--idle-timeout", () -> Quantities.duration(idleTimeout)),
+                Transport.DEFAULT.bodyTimeout());
+        if (tlsKeystore == null) return t;
+        String password = System.getenv(tlsPasswordEnv);
+        if (password == null)
+            throw new IllegalArgumentException("--tls-keystore: the password is read from $" + tlsPasswordEnv
+                    + ", which is not set (or name another variable with --tls-password-env)");
+        return t.withTls(option("--tls-keystore", () -> new Transport.Tls(tlsKeystore, password)));
+    }
+
+    /** The rate limits the flags ask for, over the defaults; a bad flag is an error naming it and what is allowed. */
+    RateLimits.Config rateLimits() {
+        Map<String, RateLimits.Limit> perKey = rates("--rate-limit", keyRates, RateLimits.DEFAULTS);
+        Map<String, RateLimits.Limit> perTenant = rates("--tenant-rate-limit", tenantRates, RateLimits.tenantDefaults(perKey));
+        return new RateLimits.Config(perKey, perTenant, new RateLimits.Local());
+    }
+
+    private static final Pattern RATE = Pattern.compile("([a-z]+)=([0-9]{1,18})/([0-9]{1,18})");
+
+    private static Map<String, RateLimits.Limit> rates(String flag, List<String> given, Map<String, RateLimits.Limit> defaults) {
+        Map<String, RateLimits.Limit> out = new HashMap<>(defaults);
+        for (String spec : given) {
+            Matcher m = RATE.matcher(spec.strip());
+            if (!m.matches())
+                throw new IllegalArgumentException(flag + ": \"" + spec + "\" is not CLASS=BURST/PER_SECOND (e.g. read=1000/500)");
+            if (!RateLimits.CLASSES.contains(m.group(1)))
+                throw new IllegalArgumentException(flag + ": \"" + spec + "\": unknown route class \"" + m.group(1) + "\"; use one of "
+                        + String.join(", ", RateLimits.CLASSES));
+            try {
+                out.put(m.group(1), new RateLimits.Limit(Long.parseLong(m.group(2)), Long.parseLong(m.group(3))));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(flag + ": \"" + spec + "\": BURST must be at least 1 and PER_SECOND from 1 to "
+                        + RateLimits.Limit.MAX_RATE);
+            }
+        }
+        return out;
+    }
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
@@ -70,12 +145,14 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        RateLimits.Config rates = rateLimits();
+        Transport transport = transport();
         // The server's console shows one JSON access-log line per request; other commands keep it quiet.
         System.setProperty("org.slf4j.simpleLogger.log.dev.aegis.api.access", "info");
         Path dir = DataDir.resolve(data);
         OperatorLimits limits = new OperatorLimits(maxCpu, option("--max-memory", () -> Quantities.bytes(maxMemory)), maxPids,
                 option("--max-disk", () -> Quantities.bytes(maxDisk)), option("--max-timeout", () -> Quantities.duration(maxTimeout)));
-        Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots);
+        Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots).withRateLimits(rates).withTransport(transport);
         Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
                 .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey()))

@@ -19,8 +19,22 @@ public final class ApiKeys {
     private static final Pattern SHAPE = Pattern.compile("aeg_live_([0-9a-f]{12})_([0-9a-f]{64})");
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * How long a key read from the store is trusted without reading it again. Revocation through this object drops
+     * the key at once; the TTL bounds how long a change made elsewhere (another node writing the same store) goes
+     * unseen.
+     */
+    public static final java.time.Duration CACHE_TTL = java.time.Duration.ofSeconds(1);
+
     private final KeyStore store;
     private final Clock clock;
+    /** Keys by id as last read from the store, so a request costs one SHA-256 and no store read. */
+    private final java.util.Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Bumped by every revocation once saved, so a read that raced it does not stay cached. */
+    private final java.util.concurrent.atomic.AtomicLong revocations = new java.util.concurrent.atomic.AtomicLong();
+
+    private record Cached(ApiKey key, long readAtMillis) {}
 
     public ApiKeys(KeyStore store, Clock clock) {
         this.store = store;
@@ -57,20 +71,40 @@ public final class ApiKeys {
         if (presented == null) return Optional.empty();
         Matcher m = SHAPE.matcher(presented.strip());
         if (!m.matches()) return Optional.empty();
-        Optional<ApiKey> key = store.find(m.group(1));
+        Optional<ApiKey> key = find(m.group(1));
         if (key.isEmpty() || !key.get().liveAt(clock.instant())) return Optional.empty();
         byte[] want = key.get().hash().getBytes(StandardCharsets.US_ASCII);
         byte[] got = hash(key.get().salt(), m.group(2)).getBytes(StandardCharsets.US_ASCII);
         return MessageDigest.isEqual(want, got) ? key : Optional.empty();
     }
 
-    /** Revokes a key of {@code tenant} at once: the next request with it fails. */
+    /** The key with {@code id}, from the cache while it is fresh, else from the store. */
+    private Optional<ApiKey> find(String id) {
+        long now = clock.millis();
+        Cached c = cache.get(id);
+        if (c != null && now - c.readAtMillis() < CACHE_TTL.toMillis() && now >= c.readAtMillis()) return Optional.of(c.key());
+        long generation = revocations.get();
+        Optional<ApiKey> key = store.find(id);
+        if (key.isEmpty()) {
+            cache.remove(id);
+        } else {
+            cache.put(id, new Cached(key.get(), now));
+            // A revocation saved after our read bumps the counter before it drops the entry: whichever of us is
+            // last, the live row does not stay.
+            if (revocations.get() != generation) cache.remove(id);
+        }
+        return key;
+    }
+
+    /** Revokes a key of {@code tenant} at once: the next request with it fails, on this node at once. */
     public ApiKey revoke(String tenant, String id) {
         ApiKey key = store.find(id).filter(k -> k.tenant().equals(tenant))
                 .orElseThrow(() -> AegisException.notFound("key \"" + id + "\" does not exist"));
         if (key.revokedAt().isPresent()) return key;
         ApiKey revoked = key.revoked(clock.instant());
         store.save(revoked);
+        revocations.incrementAndGet();
+        cache.remove(id);
         return revoked;
     }
 
