@@ -5,6 +5,10 @@
     log("starting")                 # a line in the task's logs, through the agent API
     result({"answer": 42})          # the task's result, as JSON on stdout
 
+    with lock("user_database") as token: ...          # coordination: see _locks.py, _bus.py, _tasks.py
+    bus.publish("orders.created", {"id": 7})
+    summary = delegate("summarizer", {"text": "..."})
+
 `task` is the task's input (parsed JSON), read from /run/aegis/task.json or, failing that, from stdin.
 Every other platform call goes through `call(name, body)` over the agent API socket
 (/run/aegis/agent.sock), authenticated with $AEGIS_TOKEN; calls the platform does not offer yet
@@ -17,7 +21,7 @@ import socket
 import sys
 
 __all__ = ["task", "result", "log", "call", "whoami", "AegisError", "memory", "tools", "llm", "locks", "lock", "Lease",
-           "bus", "tasks"]
+           "bus", "Message", "Overflow", "tasks", "delegate", "Child", "ChildFailed"]
 
 SOCKET = os.environ.get("AEGIS_SOCKET", "/run/aegis/agent.sock")
 TASK_FILE = "/run/aegis/task.json"
@@ -104,8 +108,9 @@ class _Namespace:
         return lambda **body: call(self._prefix + "." + method, body)
 
 
-memory, tools, llm, tasks = (_Namespace(n) for n in ("memory", "tools", "llm", "tasks"))
+memory, tools, llm = (_Namespace(n) for n in ("memory", "tools", "llm"))
 
 from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (they need call() above)
 from aegis_agent._bus import Message, Overflow, bus  # noqa: E402
+from aegis_agent._tasks import Child, ChildFailed, delegate, tasks  # noqa: E402
 task = _load_task()

@@ -23,8 +23,7 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
  */
 public final class AgentApiServer implements AutoCloseable {
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
-    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat",
-            "tasks/delegate");
+    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat");
     private static final int MAX_BODY = 256 * 1024;
     /** The group container sandboxes run as. */
     private static final int SANDBOX_GID = 1000;

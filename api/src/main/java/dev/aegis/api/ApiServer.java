@@ -8,6 +8,7 @@ import dev.aegis.core.AgentFiles;
 import dev.aegis.core.ApiKey;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.AuditLog;
+import dev.aegis.core.Coordinator;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import io.javalin.Javalin;
@@ -38,7 +39,8 @@ public final class ApiServer implements AutoCloseable {
     /** Each live route's operation in the OpenAPI document, by {@code METHOD /path}; a route missing there fails start-up. */
     private final Map<String, Contract.Operation> operations;
 
-    public ApiServer(Orchestrator orchestrator, ApiKeys keys, AgentFiles files, AuditLog audit, ApiConfig config) {
+    public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
+                     ApiConfig config) {
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         SecretRoutes secretRoutes = new SecretRoutes(orchestrator.secrets());
@@ -82,6 +84,9 @@ public final class ApiServer implements AutoCloseable {
                     .map(t -> Views.task(t, java.util.List.of())).toList())));
             cfg.routes.get("/v1/tasks/{id}", ctx -> ctx.json(view(tenant(ctx), ctx.pathParam("id"))));
             cfg.routes.get("/v1/tasks/{id}/logs", this::logs);
+            cfg.routes.get("/v1/tasks/{id}/children", ctx -> ctx.json(Map.of("children",
+                    orchestrator.children(tenant(ctx), ctx.pathParam("id")).stream().map(t -> Views.task(t, java.util.List.of())).toList())));
+            cfg.routes.sse("/v1/events", client -> EventStream.run(client, coordinator, tenant(client.ctx())));
             cfg.routes.sse("/v1/tasks/{id}/logs/stream", client -> new LogStream(orchestrator, client, tenant(client.ctx())).run());
             cfg.routes.post("/v1/tasks/{id}/cancel", ctx -> as(ctx, () -> {
                 role(ctx, RUNNERS);

@@ -24,10 +24,10 @@ final class Errors {
             case "request_timeout" -> 408;
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
-            case "runtime_unavailable", "secret_missing" -> 422;
+            case "runtime_unavailable", "secret_missing", "limit_exceeded" -> 422;
             case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
-            case "overloaded" -> 503;
+            case "overloaded", "bus_unavailable" -> 503;
             case "timeout" -> 504;
             default -> 500;
         };

@@ -8,6 +8,7 @@ import dev.aegis.core.Coordinator;
 import dev.aegis.core.Locks;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Session;
+import dev.aegis.core.Task;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
-/** The coordination calls of the agent API: locks and the bus. Parsing only; {@link Coordinator} checks and acts. */
+/** The coordination calls of the agent API: locks, the bus, child tasks. Parsing only; {@link Coordinator} checks and acts. */
 final class SwarmCalls {
     private final Coordinator coordinator;
     private final int maxBody;
@@ -32,7 +33,7 @@ final class SwarmCalls {
 
     /** The agent-API calls this class serves, as {@code group/call}. */
     static final Set<String> CALLS = Set.of("locks/acquire", "locks/renew", "locks/release", "bus/publish", "bus/request",
-            "bus/subscribe", "bus/next", "bus/unsubscribe");
+            "bus/subscribe", "bus/next", "bus/unsubscribe", "tasks/delegate", "tasks/get", "tasks/children");
 
     interface Call {
         void handle(Context ctx, Session s) throws Exception;
@@ -47,6 +48,9 @@ final class SwarmCalls {
         route(routes, session, "/v1/bus/subscribe", this::subscribe);
         route(routes, session, "/v1/bus/next", this::next);
         route(routes, session, "/v1/bus/unsubscribe", this::unsubscribe);
+        route(routes, session, "/v1/tasks/delegate", this::delegate);
+        route(routes, session, "/v1/tasks/get", this::get);
+        route(routes, session, "/v1/tasks/children", this::children);
     }
 
     /** Each call runs with its instance bound as the actor, so the audit records it causes name the sandbox. */
@@ -122,6 +126,28 @@ final class SwarmCalls {
         ObjectNode body = Bodies.object(ctx, maxBody, Set.of("subscription"));
         coordinator.bus().unsubscribe(s, Bodies.string(body, "subscription"));
         ctx.json(Map.of("ok", true));
+    }
+
+    private void delegate(Context ctx, Session s) {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("agent", "input", "wait", "timeout_ms", "cancel_with_parent"));
+        String agent = Bodies.string(body, "agent");
+        String input = body.has("input") ? body.get("input").toString() : "{}";
+        boolean wait = Bodies.bool(body, "wait", false);
+        long timeout = Bodies.number(body, "timeout_ms", 600_000, 0, Long.MAX_VALUE / 2);
+        Task child = coordinator.tasks().delegate(s, agent, input, wait ? Duration.ofMillis(timeout) : Duration.ZERO,
+                Bodies.bool(body, "cancel_with_parent", true));
+        ctx.json(Views.task(child, List.of()));
+    }
+
+    private void get(Context ctx, Session s) {
+        ObjectNode body = Bodies.object(ctx, maxBody, Set.of("task_id", "timeout_ms"));
+        long timeout = Bodies.number(body, "timeout_ms", 0, 0, Long.MAX_VALUE / 2);
+        ctx.json(Views.task(coordinator.tasks().child(s, Bodies.string(body, "task_id"), Duration.ofMillis(timeout)), List.of()));
+    }
+
+    private void children(Context ctx, Session s) {
+        Bodies.object(ctx, maxBody, Set.of());
+        ctx.json(Map.of("children", coordinator.tasks().children(s).stream().map(t -> Views.task(t, List.of())).toList()));
     }
 
     /** Any JSON value; it travels as its UTF-8 text. */

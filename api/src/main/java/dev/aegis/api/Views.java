@@ -49,6 +49,7 @@ final class Views {
         t.finishedAt().ifPresent(f -> v.put("finished_at", f.toString()));
         t.finishedAt().ifPresent(f -> v.put("duration_ms", Duration.between(t.createdAt(), f).toMillis()));
         t.usage().ifPresent(u -> v.put("usage", usage(u)));
+        t.parent().ifPresent(p -> v.put("parent", p));
         if (!transitions.isEmpty()) v.put("lifecycle", lifecycle(transitions));
         return v;
     }

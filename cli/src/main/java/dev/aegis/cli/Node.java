@@ -160,7 +160,7 @@ public final class Node implements AutoCloseable {
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
-        this.api = config.port().map(port -> new ApiServer(orchestrator, keys, files, audit,
+        this.api = config.port().map(port -> new ApiServer(orchestrator, coordinator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
                         config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport())).start());
     }

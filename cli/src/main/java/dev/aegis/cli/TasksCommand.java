@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
         description = {"Submits tasks to a server and reads their state and logs.", "",
                 "Example:", "  aegis tasks submit summarizer --input '{\"text\": \"A. B. C.\"}' --wait",
                 "  aegis tasks logs 7f3c... --follow"},
-        subcommands = {TasksCommand.Submit.class, TasksCommand.Get.class, TasksCommand.Logs.class, TasksCommand.Cancel.class})
+        subcommands = {TasksCommand.Submit.class, TasksCommand.Get.class, TasksCommand.Logs.class, TasksCommand.Cancel.class,
+                TasksTree.class})
 final class TasksCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

@@ -47,7 +47,10 @@ class KeysTest {
                         default -> req.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
                                 p.equals("/v1/tasks") ? "{\"agent\": \"summarizer\"}" : p.equals("/v1/keys") ? "{\"role\": \"admin\", \"tenant\": \"default\"}" : "{}"));
                     };
-                    Http.Response r = acme.send(req.header("Accept", p.endsWith("/stream") ? "text/event-stream" : "application/json"));
+                    // The event stream is read to its end: with follow=false it sends what is stored, then closes.
+                    if (p.equals("/v1/events")) req = acme.builder("/v1/events?after=0&follow=false&subject=aegis.%3E").GET();
+                    Http.Response r = acme.send(req.header("Accept", p.endsWith("/stream") || p.equals("/v1/events")
+                            ? "text/event-stream" : "application/json"));
                     calls++;
                     String body = r.raw().body();
                     assertThat(body).as(method + " " + p).doesNotContain("Secret words").doesNotContain("platform-secret").doesNotContain("\"agent\":\"summarizer\"")

@@ -89,7 +89,7 @@ class OpenApiTest {
         assertThat(operations).containsExactlyInAnyOrder("GET /healthz", "GET /openapi.json", "GET /metrics",
                 "POST /v1/agents", "GET /v1/agents", "GET /v1/agents/{name}",
                 "POST /v1/tasks", "GET /v1/tasks", "GET /v1/tasks/{id}", "GET /v1/tasks/{id}/logs",
-                "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel",
+                "GET /v1/tasks/{id}/logs/stream", "POST /v1/tasks/{id}/cancel", "GET /v1/tasks/{id}/children", "GET /v1/events",
                 "GET /v1/instances", "POST /v1/instances/{id}/terminate",
                 "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/usage",
                 "GET /v1/secrets", "PUT /v1/secrets/{name}", "DELETE /v1/secrets/{name}",
@@ -227,6 +227,19 @@ class OpenApiTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body());
         assertThat(unknown).containsOnlyKeys("error");
         assertThat(validate(kinds.path("error"), unknown.get("error").getFirst())).isEmpty();
+
+        // Children, and the task event stream with its documented event shapes.
+        conforms("GET", "/v1/tasks/" + id + "/children", http.get("/v1/tasks/" + id + "/children"));
+        conforms("GET", "/v1/tasks/nope/children", http.get("/v1/tasks/nope/children"));
+        JsonNode eventKinds = operation("GET", "/v1/events").path("x-events");
+        Map<String, List<String>> taskEvents = events(http.client().send(http.builder("/v1/events?after=0&follow=false")
+                .header("Accept", "text/event-stream").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(taskEvents.keySet()).containsExactly("task");
+        for (String data : taskEvents.get("task")) assertThat(validate(eventKinds.path("task"), data)).as(data).isEmpty();
+        Map<String, List<String>> badEvents = events(http.client().send(http.builder("/v1/events?subject=x")
+                .header("Accept", "text/event-stream").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(badEvents).containsOnlyKeys("error");
+        assertThat(validate(eventKinds.path("error"), badEvents.get("error").getFirst())).isEmpty();
 
         // Errors, whatever the route, fit the Error schema of the status.
         conforms("GET", "/v1/tasks/nope", http.get("/v1/tasks/nope"));

@@ -2,25 +2,32 @@ package dev.aegis.core;
 
 /**
  * The swarm coordinator of one node: the agent-facing coordination calls over the {@link Locks} and {@link Bus}
- * ports, tied to the lifecycle of tasks (whatever a task holds or listens to ends with it).
+ * ports and child tasks, tied to the lifecycle of tasks (whatever a task holds or listens to ends with it), and
+ * every task's lifecycle published on the bus's durable stream.
  */
 public final class Coordinator {
     /** The operator's bounds on coordination. */
-    public record Limits(AgentLocks.Limits locks, AgentBus.Limits bus) {
-        public static final Limits DEFAULT = new Limits(AgentLocks.Limits.DEFAULT, AgentBus.Limits.DEFAULT);
+    public record Limits(AgentLocks.Limits locks, AgentBus.Limits bus, Delegation.Limits tasks) {
+        public static final Limits DEFAULT = new Limits(AgentLocks.Limits.DEFAULT, AgentBus.Limits.DEFAULT, Delegation.Limits.DEFAULT);
     }
 
     private final AgentLocks locks;
     private final AgentBus bus;
+    private final Delegation tasks;
+    private final Bus port;
 
     public Coordinator(Orchestrator orchestrator, Locks locks, Bus bus, Limits limits) {
         this.locks = new AgentLocks(locks, orchestrator.audit, limits.locks());
         this.bus = new AgentBus(bus, orchestrator.audit, limits.bus());
+        this.tasks = new Delegation(orchestrator, limits.tasks());
+        this.port = bus;
+        orchestrator.events().observe(new LifecycleEvents(bus));
         orchestrator.events().observe(new TaskEvents.Observer() {
             @Override
             public void ended(Task task) {
                 Coordinator.this.locks.ended(task);
                 Coordinator.this.bus.ended(task);
+                Coordinator.this.tasks.ended(task);
             }
 
             @Override
@@ -34,5 +41,21 @@ public final class Coordinator {
 
     public AgentBus bus() {
         return bus;
+    }
+
+    public Delegation tasks() {
+        return tasks;
+    }
+
+    /**
+     * A client's view of its tenant's task events: the durable stream's messages matching {@code pattern} (under
+     * {@code aegis.}) after {@code afterSeq} ({@code < 0}: only new ones), then live ones.
+     */
+    public Bus.Subscription events(String tenant, String pattern, long afterSeq, int buffer) {
+        Subjects.pattern("subject", pattern);
+        if (!pattern.startsWith(Subjects.EVENTS))
+            throw AegisException.invalid("subject", "\"" + pattern + "\" is not an event subject; events are under "
+                    + Subjects.EVENTS + "tasks.<agent>.<task>.<state>, e.g. aegis.tasks.>");
+        return port.replay(tenant, pattern, afterSeq, buffer);
     }
 }

@@ -267,12 +267,18 @@ public final class Orchestrator {
      * {@code listener} subscribed before the task starts.
      */
     public Task submit(String tenant, String agentName, String inputJson, int priority, TaskEvents.Listener listener) {
+        return submit(tenant, agentName, inputJson, priority, listener, Optional.empty());
+    }
+
+    /** As above, for a child task of {@code parent} (see {@link Delegation}), which the store keeps with it. */
+    Task submit(String tenant, String agentName, String inputJson, int priority, TaskEvents.Listener listener,
+                Optional<String> parent) {
         Agent agent = agent(tenant, agentName);
         requireJson(inputJson);
         if (priority < 0 || priority > 9) throw AegisException.invalid("priority", priority + " is not from 0 to 9");
         if (closing) throw new AegisException("overloaded", "this node is shutting down; retry on another node");
         checkQuotas(tenant);
-        Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant());
+        Task task = Task.queued(UUID.randomUUID().toString(), tenant, agent.name(), inputJson, clock.instant()).withParent(parent);
         TaskRun run = new TaskRun(this, task, agent, priority);
         run.accept();
         running.put(task.id(), run);
@@ -311,6 +317,12 @@ public final class Orchestrator {
 
     public List<Task> tasks(String tenant, int limit) {
         return tasks.list(tenant, limit);
+    }
+
+    /** The tasks {@code taskId} delegated, oldest first. */
+    public List<Task> children(String tenant, String taskId) {
+        task(tenant, taskId);
+        return tasks.children(taskId);
     }
 
     public List<Transition> transitions(String tenant, String taskId) {

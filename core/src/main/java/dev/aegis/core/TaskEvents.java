@@ -14,11 +14,14 @@ public final class TaskEvents {
         void ended(Task task);
     }
 
-    /** Node-wide observer, for metrics: every task's end and every sandbox boot. */
+    /** Node-wide observer, for metrics and coordination: every task's end and every sandbox boot. */
     public interface Observer {
         void ended(Task task);
 
         void booted(String runtime, java.time.Duration took);
+
+        /** Lifecycle steps of {@code task} (as it is now), once they are stored; called under the task's monitor. */
+        default void moved(Task task, List<Transition> steps) {}
     }
 
     private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
@@ -41,6 +44,10 @@ public final class TaskEvents {
             list.remove(listener);
             return list.isEmpty() ? null : list;
         });
+    }
+
+    void moved(Task task, List<Transition> steps) {
+        if (!steps.isEmpty()) for (Observer o : observers) o.moved(task, steps);
     }
 
     void line(LogLine line) {

@@ -47,8 +47,10 @@ final class TaskRun implements Scheduler.Job {
     synchronized void accept() {
         o.audit.append(auditOf(task.tenant(), agent.name(), pending.getFirst()).withActor(Orchestrator.actor())
                 .withDetails(Map.of("priority", Integer.toString(priority), "input_sha256", Hashes.sha256(task.input()))));
-        o.tasks.record(task, true, List.copyOf(pending), List.of());
+        List<Transition> steps = List.copyOf(pending);
+        o.tasks.record(task, true, steps, List.of());
         pending.clear();
+        o.events.moved(task, steps);
     }
 
     /** The audit record of one lifecycle step. */
@@ -258,9 +260,11 @@ final class TaskRun implements Scheduler.Job {
                         Map.of("state", t.state().name().toLowerCase(), "result_sha256", t.result().map(Hashes::sha256).orElse(""),
                                 "error", t.error().map(e -> e.code() + ": " + e.message()).orElse("")))
                 .withAgent(agent.name()).withTask(t.id()));
-        o.tasks.record(t, false, List.copyOf(pending), List.copyOf(unsaved));
+        List<Transition> steps = List.copyOf(pending);
+        o.tasks.record(t, false, steps, List.copyOf(unsaved));
         pending.clear();
         unsaved.clear();
+        o.events.moved(t, steps);
     }
 
     /** Stderr lines and agent-API log calls share one cap, so neither path can grow the store without bound. */

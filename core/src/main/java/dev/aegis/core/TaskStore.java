@@ -15,6 +15,9 @@ public interface TaskStore {
     /** Newest first. */
     List<Task> list(String tenant, int limit);
 
+    /** The tasks {@code parentId} delegated, oldest first. */
+    List<Task> children(String parentId);
+
     /** Tasks not in a final state, for recovery after a crash. */
     List<Task> unfinished();
 

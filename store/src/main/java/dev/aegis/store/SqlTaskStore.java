@@ -67,9 +67,10 @@ final class SqlTaskStore implements TaskStore {
             bindTask(h.createUpdate("""
                     INSERT INTO tasks (id, tenant, agent, input, state, result, error_code, error_message,
                                        exit_code, created_at, started_at, finished_at,
-                                       usage_uptime_ns, usage_cpu_ns, usage_memory_peak)
+                                       usage_uptime_ns, usage_cpu_ns, usage_memory_peak, parent_task)
                     VALUES (:id, :tenant, :agent, :input, :state, :result, :errorCode, :errorMessage,
-                            :exitCode, :created, :started, :finished, :uptime, :cpu, :memoryPeak)"""), task).execute();
+                            :exitCode, :created, :started, :finished, :uptime, :cpu, :memoryPeak, :parent)"""), task)
+                    .bind("parent", task.parent().orElse(null)).execute();
         } catch (StatementException e) {
             if (Columns.isDuplicateKey(e)) throw AegisException.conflict("task \"" + task.id() + "\" already exists");
             throw e;
@@ -119,6 +120,12 @@ final class SqlTaskStore implements TaskStore {
     }
 
     @Override
+    public List<Task> children(String parentId) {
+        return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE parent_task = :parent ORDER BY created_at, id")
+                .bind("parent", parentId).map((rs, ctx) -> task(rs)).list());
+    }
+
+    @Override
     public List<Task> unfinished() {
         return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE state IN (<states>) ORDER BY created_at, id")
                 .bindList("states", UNFINISHED).map((rs, ctx) -> task(rs)).list());
@@ -155,7 +162,8 @@ final class SqlTaskStore implements TaskStore {
         return new Task(rs.getString("id"), rs.getString("tenant"), rs.getString("agent"), rs.getString("input"),
                 TaskState.valueOf(rs.getString("state")), Columns.optionalString(rs, "result"), error,
                 Columns.optionalInt(rs, "exit_code"), Columns.instant(rs, "created_at"),
-                Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"), usage(rs));
+                Columns.optionalInstant(rs, "started_at"), Columns.optionalInstant(rs, "finished_at"), usage(rs),
+                Columns.optionalString(rs, "parent_task"));
     }
 
     private static Optional<Usage> usage(ResultSet rs) throws SQLException {

@@ -68,6 +68,21 @@ abstract class StoreContract {
     }
 
     @Test
+    void childTasksKeepTheirParentAndAreListedUnderIt() {
+        Task root = queued("root", "acme", T0);
+        Task a = queued("a", "acme", T0.plusMillis(1)).withParent(Optional.of("root"));
+        Task b = queued("b", "acme", T0.plusMillis(2)).withParent(Optional.of("root"));
+        Task grandchild = queued("g", "acme", T0.plusMillis(3)).withParent(Optional.of("a"));
+        for (Task t : List.of(root, b, a, grandchild)) db.tasks().create(t);
+        db.tasks().update(a.running(T0.plusSeconds(1)));
+        assertThat(db.tasks().find("a").orElseThrow().parent()).contains("root");
+        assertThat(db.tasks().find("root").orElseThrow().parent()).isEmpty();
+        assertThat(db.tasks().children("root")).extracting(Task::id).containsExactly("a", "b");
+        assertThat(db.tasks().children("a")).extracting(Task::id).containsExactly("g");
+        assertThat(db.tasks().children("g")).isEmpty();
+    }
+
+    @Test
     void everyFieldRoundTrips() {
         Task ok = queued("ok", "acme", T0).running(T0.plusNanos(1)).succeeded("{\"r\":\"é ✓\"}", 0, T0.plusSeconds(2))
                 .withUsage(new Usage(Duration.ofNanos(123_456_789), Duration.ofNanos(45_678), 3L << 30));
