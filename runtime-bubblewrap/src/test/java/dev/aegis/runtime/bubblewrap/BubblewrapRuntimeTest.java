@@ -209,7 +209,7 @@ class BubblewrapRuntimeTest {
         }
         System.out.printf("LATENCY spawn+execute+terminate of sh -c 'echo {}': %.1f ms; raw bwrap: %.1f ms; ratio %.1fx%n",
                 rt / n / 1e6, raw / n / 1e6, (double) rt / raw);
-        assertThat(rt / n).isLessThan(500_000_000L);
+        // No time bound here: speed is bench/'s job (./bench/run start), where a baseline runs side by side.
     }
 
     @Test
