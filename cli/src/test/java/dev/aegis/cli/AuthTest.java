@@ -42,6 +42,8 @@ class AuthTest {
         TABLE.put("GET /v1/tasks/{id}/logs", new Row(ALL, "/v1/tasks/nope/logs", null));
         TABLE.put("GET /v1/tasks/{id}/logs/stream", new Row(ALL, "/v1/tasks/nope/logs/stream", null));
         TABLE.put("POST /v1/tasks/{id}/cancel", new Row(RUNNERS, "/v1/tasks/nope/cancel", ""));
+        TABLE.put("GET /v1/tasks/{id}/children", new Row(ALL, "/v1/tasks/nope/children", null));
+        TABLE.put("GET /v1/events", new Row(ALL, "/v1/events?follow=false", null));
         TABLE.put("GET /v1/instances", new Row(ALL, "/v1/instances", null));
         TABLE.put("POST /v1/instances/{id}/terminate", new Row(RUNNERS, "/v1/instances/i-nope/terminate", ""));
         TABLE.put("POST /v1/keys", new Row(ADMINS, "/v1/keys", "{\"role\": \"reader\"}"));
