@@ -226,8 +226,7 @@ final class ClientConnection implements Runnable {
                     && !response.lists("connection", "close");
             List<HttpHead.Header> headers = new ArrayList<>(response.endToEnd());
             if (!keepClient) headers.add(new HttpHead.Header("Connection", "close"));
-            client.write(HttpHead.encode(response.startLine(), headers));
-            Framing.copy(framing, upstream, client, buf);
+            Framing.copy(framing, HttpHead.encode(response.startLine(), headers), upstream, client, buf);
             if (!keepUpstream) closeUpstream();
             return keepClient;
         } catch (IOException e) {

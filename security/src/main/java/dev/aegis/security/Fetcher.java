@@ -33,7 +33,7 @@ final class Fetcher {
             throw AegisException.invalid("uri", Reasons.quote(uri.toString()) + " is not an http:// or https:// URL");
         HttpRequest request = request(method, uri, headers, body, limits);
         AtomicReference<String> denied = new AtomicReference<>();
-        EgressProxy.Listener listener = proxy.listenLoopback(grant, denied::set);
+        EgressProxy.Listener listener = proxy.listenLoopback(grant, denied::set, true);
         try (HttpClient client = HttpClient.newBuilder()
                 .proxy(ProxySelector.of(listener.address()))
                 .sslContext(proxy.config().fetchTls())

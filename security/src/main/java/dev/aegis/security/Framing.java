@@ -55,6 +55,23 @@ sealed interface Framing {
         return n == 0 ? NONE : new Length(n);
     }
 
+    /**
+     * Writes {@code head}, then copies the body. A fixed-length body's bytes that arrived with the head go out in
+     * the same write: one segment, so the client wakes once for a small response, not twice.
+     */
+    static void copy(Framing framing, String head, Wire from, Wire to, ByteBuffer buf) throws IOException {
+        byte[] h = head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (framing instanceof Length l && from.buffered() > 0 && h.length < buf.capacity()) {
+            buf.clear().put(h).limit((int) Math.min(buf.capacity(), h.length + l.bytes()));
+            int body = from.read(buf); // only buffered bytes: no wait
+            to.write(buf.flip());
+            if (l.bytes() > body) exactly(l.bytes() - body, from, to, buf);
+            return;
+        }
+        to.write(ByteBuffer.wrap(h));
+        copy(framing, from, to, buf);
+    }
+
     /** Copies the body framed by {@code framing} from {@code from} to {@code to}, using {@code buf}. */
     static void copy(Framing framing, Wire from, Wire to, ByteBuffer buf) throws IOException {
         switch (framing) {

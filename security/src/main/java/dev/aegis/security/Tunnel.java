@@ -64,7 +64,8 @@ final class Tunnel {
         String problem = null;
         try {
             client.reply("HTTP/1.1 200 Connection established\r\n\r\n");
-            Thread down = Thread.ofVirtual().start(() -> pump(upstream, client, ByteBuffer.allocateDirect(BUFFER)));
+            Thread down = EgressProxy.WORKERS.newThread(() -> pump(upstream, client, ByteBuffer.allocateDirect(BUFFER)));
+            down.start();
             problem = inspect(a, where, tls);
             if (problem != null) {
                 binding.close(upstream.channel);

@@ -179,6 +179,10 @@ class EgressProxyTest extends ProxyFixture {
         assertThatThrownBy(() -> proxy.fetch(s.grant, "GET", URI.create("http://api.example.com/"), Map.of("Host", "x"), new byte[0],
                 FetchLimits.DEFAULT)).hasMessageContaining("cannot be set");
         assertThat(denied.hits.get()).isZero();
+        assertThat(proxy.egressBytes(s.grant.instance())).as("not open: a fetch leaves no instance behind").isZero();
+        s.listen();
+        proxy.fetch(s.grant, "GET", URI.create("http://api.example.com:" + api.port() + "/again"), Map.of(), new byte[0], FetchLimits.DEFAULT);
+        assertThat(proxy.egressBytes(s.grant.instance())).as("open: counted").isPositive();
         s.allowed("egress.request", "api.example.com:" + api.port());
         s.allowed("egress.connect", "secure.example.com:" + secure.port());
         s.denial("denied.example.com:" + denied.port() + " is not in permissions.network.egress");
