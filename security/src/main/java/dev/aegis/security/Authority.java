@@ -1,7 +1,11 @@
 package dev.aegis.security;
 
+import java.util.regex.Pattern;
+
 /** A {@code host[:port]} from a request target, a CONNECT line or a Host header, with its host canonical. */
 record Authority(Host host, int port) {
+    private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+
     /**
      * Parses {@code text}; {@code defaultPort} applies when it names no port, 0 means a port is required.
      *
@@ -35,7 +39,7 @@ record Authority(Host host, int port) {
             if (defaultPort == 0) throw new IllegalArgumentException(Reasons.quote(text) + " names no port; use host:port");
             p = defaultPort;
         } else {
-            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)
+            if (!PORT.matcher(port).matches() || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)
                 throw new IllegalArgumentException("port " + Reasons.quote(port) + " is not 1-65535");
             p = Integer.parseInt(port);
         }

@@ -5,6 +5,7 @@ import dev.aegis.core.EgressRule;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +45,7 @@ record Binding(EgressProxy proxy, EgressGrant grant, Instance instance, Consumer
         if (!instance.track(ch)) throw new IOException("instance " + instance.id + " is closed");
         try (Deadline d = Deadline.start(proxy.timer(), proxy.config().connectTimeout(), () -> Instance.closeQuietly(ch))) {
             ch.connect(new InetSocketAddress(ip, port));
-            ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         } catch (IOException e) {
             close(ch);
             throw e;

@@ -3,6 +3,7 @@ package dev.aegis.security;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +62,7 @@ final class ClientConnection implements Runnable {
      * and could destroy the answer before the client reads it. Stop writing, discard input for a moment, then close.
      */
     private void lingerThenClose() {
-        try (Deadline d = Deadline.start(binding.proxy().timer(), java.time.Duration.ofSeconds(1), () -> binding.close(client.channel))) {
+        try (Deadline d = Deadline.start(binding.proxy().timer(), Duration.ofSeconds(1), () -> binding.close(client.channel))) {
             client.channel.shutdownOutput();
             ByteBuffer sink = buf.clear();
             for (long discarded = 0; discarded < 1 << 20; discarded += sink.position()) {

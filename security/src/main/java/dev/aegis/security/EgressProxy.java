@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
@@ -42,7 +44,7 @@ public final class EgressProxy implements AutoCloseable {
      * quarter more latency per proxied request (p50 1.64x vs 1.40x of direct on 2 cores). Connections per
      * instance are capped ({@link EgressConfig#maxConnections}) and the handlers' stacks are shallow.
      */
-    static final java.util.concurrent.ThreadFactory WORKERS =
+    static final ThreadFactory WORKERS =
             Thread.ofPlatform().daemon().name("aegis-egress-", 0).stackSize(256 * 1024).factory();
 
     private final AuditLog audit;
@@ -171,7 +173,7 @@ public final class EgressProxy implements AutoCloseable {
         }
         try {
             auditWriter.execute(append);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
+        } catch (RejectedExecutionException closing) {
             append.run();
         }
     }

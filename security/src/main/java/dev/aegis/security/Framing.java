@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * How the body of one HTTP/1.x message is delimited (RFC 9112 section 6), and copying exactly that body from
@@ -23,6 +24,8 @@ sealed interface Framing {
     record UntilClose() implements Framing {}
 
     Framing NONE = new None();
+    Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
+    Pattern HEX = Pattern.compile("[0-9a-fA-F]{1,15}");
     Framing CHUNKED = new Chunked();
 
     static Framing ofRequest(HttpHead head) throws Wire.MalformedException {
@@ -49,7 +52,7 @@ sealed interface Framing {
     private static Framing length(List<String> values) throws Wire.MalformedException {
         String first = values.getFirst();
         for (String v : values)
-            if (!v.equals(first) || !v.matches("[0-9]{1,18}"))
+            if (!v.equals(first) || !DIGITS.matcher(v).matches())
                 throw new Wire.MalformedException("Content-Length " + Reasons.quote(String.join(", ", values)) + " is not one number");
         long n = Long.parseLong(first);
         return n == 0 ? NONE : new Length(n);
@@ -104,7 +107,7 @@ sealed interface Framing {
             if (line == null) throw new EOFException("connection closed inside a chunked body");
             int semi = line.indexOf(';');
             String hex = (semi < 0 ? line : line.substring(0, semi)).strip();
-            if (!hex.matches("[0-9a-fA-F]{1,15}")) throw new Wire.MalformedException("chunk size " + Reasons.quote(line));
+            if (!HEX.matcher(hex).matches()) throw new Wire.MalformedException("chunk size " + Reasons.quote(line));
             long size = Long.parseLong(hex, 16);
             to.write(line + "\r\n");
             if (size == 0) break;
