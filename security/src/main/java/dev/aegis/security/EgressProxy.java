@@ -15,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -47,6 +48,9 @@ public final class EgressProxy implements AutoCloseable {
     static final ThreadFactory WORKERS =
             Thread.ofPlatform().daemon().name("aegis-egress-", 0).stackSize(256 * 1024).factory();
 
+    /** The group of the sandbox user in both runtimes (the agent-API socket uses the same). */
+    private static final int SANDBOX_GID = 1000;
+
     private final AuditLog audit;
     private final EgressConfig config;
     private final Deadline.Sweeper timer = new Deadline.Sweeper();
@@ -62,14 +66,23 @@ public final class EgressProxy implements AutoCloseable {
     }
 
     /**
-     * Starts serving {@code grant}'s instance on a unix socket at {@code socket} (replacing a stale file there)
-     * and returns its path, for the runtime to mount at {@code /run/aegis/egress.sock}.
+     * Starts serving {@code grant}'s instance on a unix socket at {@code socket} (replacing a stale file there;
+     * mode 0660, group 1000 when this process may set it, as the agent-API socket) and returns its path, for
+     * {@code SandboxSpec.egressSocket}: the runtime mounts it at {@code /run/aegis/egress.sock}.
      */
     public Path open(EgressGrant grant, Path socket) {
         try {
             Files.deleteIfExists(socket);
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(socket));
+            // As the agent-API socket: bubblewrap agents run as this process's uid (the owner), Docker agents as
+            // uid/gid 1000 (the group); the mode keeps anyone else out.
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            try {
+                Files.setAttribute(socket, "unix:gid", SANDBOX_GID);
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                // not root: only same-uid sandboxes (bubblewrap) can connect; a Docker spawn refuses the socket clearly
+            }
             serve(server, new Binding(this, grant, instance(grant), reason -> {}), () -> deleteQuietly(socket));
             return socket;
         } catch (IOException e) {

@@ -128,6 +128,7 @@ class EgressProxyTest extends ProxyFixture {
         Scene s = new Scene(usual());
         Path sock = Files.createTempDirectory(dir, "inst").resolve("egress.sock");
         assertThat(proxy.open(s.grant, sock)).isEqualTo(sock);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(sock))).isEqualTo("rw-rw----");
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
             ch.write(ByteBuffer.wrap(("GET http://api.example.com:" + api.port() + "/unix HTTP/1.1\r\nHost: api.example.com:" + api.port()
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
