@@ -12,6 +12,7 @@ import dev.aegis.core.AgentLocks;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
+import dev.aegis.core.HostFolders;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.SandboxSpec;
@@ -23,6 +24,7 @@ import dev.aegis.swarm.LocalBus;
 import dev.aegis.swarm.LocalLocks;
 import dev.aegis.swarm.NatsBus;
 import dev.aegis.store.FileAgentFiles;
+import dev.aegis.store.LocalHostFolders;
 import dev.aegis.store.SqlSecretStore;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -89,14 +91,24 @@ public final class Node implements AutoCloseable {
      * @param secretsKeyFile {@code --secrets-key-file}: a file holding the base64 key; wins over {@code secretsKey}
      * @param secretsKey     base64 of the 32-byte key ({@code $AEGIS_SECRETS_KEY}); with neither, the data folder's
      *                       {@code secrets.key}, made on first start
+     * @param folders        host folders manifests may grant ({@code --approve-folder}); none by default
      */
-    public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey) {
+    public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey, List<HostFolders.Approved> folders) {
+        public Security {
+            folders = List.copyOf(folders);
+        }
+
         public static Security fromEnvironment() {
-            return new Security(Optional.empty(), Optional.ofNullable(System.getenv(SecretsKey.ENV)).filter(k -> !k.isBlank()));
+            return new Security(Optional.empty(), Optional.ofNullable(System.getenv(SecretsKey.ENV)).filter(k -> !k.isBlank()),
+                    List.of());
         }
 
         public Security withSecretsKey(Optional<Path> file, Optional<String> base64) {
-            return new Security(file, base64);
+            return new Security(file, base64, folders);
+        }
+
+        public Security withFolders(List<HostFolders.Approved> approved) {
+            return new Security(secretsKeyFile, secretsKey, approved);
         }
     }
 
@@ -153,7 +165,8 @@ public final class Node implements AutoCloseable {
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
-                runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore);
+                runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore,
+                new LocalHostFolders(config.security().folders()));
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         Coordinator coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());

@@ -2,6 +2,7 @@ package dev.aegis.cli;
 
 import dev.aegis.api.RateLimits;
 import dev.aegis.api.Transport;
+import dev.aegis.core.HostFolders;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Quantities;
@@ -135,12 +136,27 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         return out;
     }
 
+    @Option(names = "--approve-folder", paramLabel = "HOST[=SANDBOX]", description = {"host folder manifests may grant, "
+            + "read or write, seen in sandboxes at SANDBOX (default: the same path); {tenant} in HOST is the deploying tenant "
+            + "(repeatable), e.g. /srv/aegis/{tenant}/out=/data/out"})
+    List<String> approveFolders = new ArrayList<>();
+
+    @Option(names = "--approve-folder-ro", paramLabel = "HOST[=SANDBOX]", description = "as --approve-folder, for reading only (repeatable)")
+    List<String> approveFoldersRo = new ArrayList<>();
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(name + ": " + e.getMessage());
         }
+    }
+
+    private List<HostFolders.Approved> folders() {
+        List<HostFolders.Approved> all = new ArrayList<>();
+        for (String f : approveFolders) all.add(option("--approve-folder", () -> HostFolders.Approved.parse(f, true)));
+        for (String f : approveFoldersRo) all.add(option("--approve-folder-ro", () -> HostFolders.Approved.parse(f, false)));
+        return all;
     }
 
     @Override
@@ -155,7 +171,8 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         Node.Config base = Node.Config.embedded(dir).withApi(host, port, deployRoots).withRateLimits(rates).withTransport(transport);
         Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
-                .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey()))
+                .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())
+                        .withFolders(folders()))
                 .withCoordination(new Node.Coordination(Optional.ofNullable(nats), base.coordination().limits())));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -183,7 +183,7 @@ class SecretsTest {
     void aNodeRefusesToStartWithAKeyThatCannotOpenTheStoredSecrets() throws Exception {
         Path data = dir.resolve("data");
         String key = Base64.getEncoder().encodeToString(new byte[32]);
-        Node.Security withKey = new Node.Security(Optional.empty(), Optional.of(key));
+        Node.Security withKey = Node.Security.fromEnvironment().withSecretsKey(Optional.empty(), Optional.of(key));
         try (Node node = new Node(Node.Config.embedded(data).withSecurity(withKey))) {
             assertThat(node.notices()).isEmpty();
             node.orchestrator().secrets().set("default", "API_TOKEN", VALUE);
@@ -191,23 +191,23 @@ class SecretsTest {
         assertThat(data.resolve("secrets.key")).as("a given key is never written to the data folder").doesNotExist();
         byte[] other = new byte[32];
         other[0] = 1;
-        Node.Config wrong = Node.Config.embedded(data).withSecurity(new Node.Security(Optional.empty(),
+        Node.Config wrong = Node.Config.embedded(data).withSecurity(Node.Security.fromEnvironment().withSecretsKey(Optional.empty(),
                 Optional.of(Base64.getEncoder().encodeToString(other))));
         assertThatThrownBy(() -> new Node(wrong)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("cannot decrypt 1 of the 1 stored secrets").hasMessageContaining("API_TOKEN")
                 .hasMessageContaining("$AEGIS_SECRETS_KEY").hasMessageNotContaining(VALUE);
         // Without any key the node will not mint one over existing secrets.
-        assertThatThrownBy(() -> new Node(Node.Config.embedded(data).withSecurity(new Node.Security(Optional.empty(), Optional.empty()))))
+        assertThatThrownBy(() -> new Node(Node.Config.embedded(data).withSecurity(Node.Security.fromEnvironment().withSecretsKey(Optional.empty(), Optional.empty()))))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("holds secrets but no key");
         assertThat(data.resolve("secrets.key")).doesNotExist();
         // A malformed key says what a key is.
-        assertThatThrownBy(() -> new Node(Node.Config.embedded(data).withSecurity(new Node.Security(Optional.empty(), Optional.of("c2hvcnQ=")))))
+        assertThatThrownBy(() -> new Node(Node.Config.embedded(data).withSecurity(Node.Security.fromEnvironment().withSecretsKey(Optional.empty(), Optional.of("c2hvcnQ=")))))
                 .hasMessageContaining("holds 5 bytes").hasMessageContaining("head -c 32 /dev/urandom | base64");
         // The right key, from a file this time, still opens them (and the lock of the failed starts is free).
         Path file = dir.resolve("key.txt");
         Files.writeString(file, key + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        try (Node node = new Node(Node.Config.embedded(data).withSecurity(new Node.Security(Optional.of(file), Optional.empty())))) {
+        try (Node node = new Node(Node.Config.embedded(data).withSecurity(Node.Security.fromEnvironment().withSecretsKey(Optional.of(file), Optional.empty())))) {
             assertThat(node.orchestrator().secrets().list("default")).extracting(i -> i.name()).containsExactly("API_TOKEN");
         }
     }

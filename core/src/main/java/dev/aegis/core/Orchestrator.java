@@ -52,6 +52,7 @@ public final class Orchestrator {
     final TaskEvents events = new TaskEvents();
     final AuditLog audit;
     final Secrets secrets;
+    final HostFolders folders;
 
     /**
      * Who is acting, for the audit log: bound by the API around a call ({@code key:<id>}); {@code local} when a
@@ -64,8 +65,10 @@ public final class Orchestrator {
     volatile boolean closing;
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
-                        AgentFiles files, Sessions sessions, AuditLog audit, Clock clock, SecretStore secretStore) {
+                        AgentFiles files, Sessions sessions, AuditLog audit, Clock clock, SecretStore secretStore,
+                        HostFolders folders) {
         this.audit = audit;
+        this.folders = folders;
         this.config = config;
         Map<String, AgentRuntime> byName = new HashMap<>();
         for (AgentRuntime r : runtimes) byName.put(r.name(), r);
@@ -235,6 +238,7 @@ public final class Orchestrator {
         // deleted after deploy is still caught when a task starts (secret_missing).
         List<String> missing = secrets.missing(tenant, manifest.secrets());
         if (!missing.isEmpty()) throw Secrets.missingError(tenant, missing);
+        checkFolders(tenant, manifest);
         AgentFiles.Installed installed = files.install(tenant, manifest.name(), folder);
         Agent agent = new Agent(tenant, manifest, yaml, installed.dir(), installed.digest(), clock.instant());
         agents.save(agent);
@@ -242,6 +246,24 @@ public final class Orchestrator {
                 manifest.version(), "digest", agent.digest(), "runtime", manifest.runtime())).withAgent(agent.name()));
         pools.deployed(agent);
         return agent;
+    }
+
+    /** Every host folder grant must resolve inside an approved folder now; the decision is audited when there are any. */
+    private void checkFolders(String tenant, Manifest manifest) {
+        if (FolderGrants.hostGrants(manifest).isEmpty()) return;
+        Decision d;
+        List<SandboxSpec.Mount> mounts = List.of();
+        try {
+            mounts = FolderGrants.mounts(folders, tenant, manifest);
+            d = Decision.ALLOW;
+        } catch (AegisException e) {
+            if (!e.code().equals("policy_denied")) throw e;
+            d = Decision.deny(e.getMessage());
+        }
+        audit.append(AuditEvent.decided(tenant, actor(), "policy.filesystem", "agent:" + manifest.name(), d)
+                .withAgent(manifest.name()).withDetails(Map.of("grants", String.join(", ", mounts.stream()
+                        .map(m -> m.sandboxPath() + (m.writable() ? " rw" : " ro")).toList()))));
+        if (d instanceof Decision.Deny(String reason)) throw new AegisException("policy_denied", reason, "permissions.filesystem");
     }
 
     public Agent agent(String tenant, String name) {
@@ -381,11 +403,11 @@ public final class Orchestrator {
      * The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. The agent's
      * secrets are in its environment only: never on a command line, in a file or in another agent's sandbox.
      */
-    SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected) {
+    SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected, List<SandboxSpec.Mount> mounts) {
         Map<String, String> env = new HashMap<>(injected.env());
         env.putAll(Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant()));
         return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), Optional.empty(), env,
-                List.of(), config.output());
+                mounts, config.output());
     }
 
     static InstanceId newInstanceId() {
@@ -396,16 +418,17 @@ public final class Orchestrator {
         AgentRuntime runtime = runtimes.get(agent.manifest().runtime());
         InstanceId id = newInstanceId();
         InjectedSecrets injected = secrets.inject(agent);
+        List<SandboxSpec.Mount> mounts = FolderGrants.mounts(folders, agent.tenant(), agent.manifest());
         // Not bound to a task yet: the agent waits on stdin, and the token is rebound when a task takes it.
         String token = sessions.open(new Session(agent.tenant(), "", id, agent,
                 new Policy(agent.manifest(), config.limits()), line -> { }));
         try {
-            runtime.spawn(spec(agent, id, token, injected));
+            runtime.spawn(spec(agent, id, token, injected, mounts));
         } catch (RuntimeException e) {
             sessions.close(token);
             throw e;
         }
-        return new WarmPools.Warm(agent, id, token, clock.instant(), injected);
+        return new WarmPools.Warm(agent, id, token, clock.instant(), injected, mounts);
     }
 
     private void killWarm(WarmPools.Warm warm) {

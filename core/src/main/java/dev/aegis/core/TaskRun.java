@@ -148,25 +148,32 @@ final class TaskRun implements Scheduler.Job {
         Session session = new Session(task.tenant(), task.id(), null, agent, policy, this::log);
         String token = null;
         CompletableFuture<Void> recorded = CompletableFuture.completedFuture(null);
+        FolderGrants.WriteAudit writes = null;
         try {
             Optional<WarmPools.Warm> warm = takeWarm(wanted);
+            List<SandboxSpec.Mount> mounts;
             if (warm.isPresent()) {
+                mounts = warm.get().mounts();
                 token = warm.get().token();
                 instance = warm.get().id();
                 o.sessions.rebind(token, session.on(instance));
                 move(InstanceState.WARM, "taken from the warm pool (booted "
                         + Duration.between(warm.get().bootedAt(), o.clock.instant()).toMillis() + " ms before)");
             } else {
+                // Resolved again at every boot: a symlink on the host may have changed since deploy.
+                mounts = FolderGrants.mounts(o.folders, agent.tenant(), agent.manifest());
                 InstanceId id = Orchestrator.newInstanceId();
                 token = o.sessions.open(session.on(id));
                 long t0 = System.nanoTime();
-                runtime.spawn(o.spec(agent, id, token, wanted));
+                runtime.spawn(o.spec(agent, id, token, wanted, mounts));
                 instance = id;
                 java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - t0);
                 o.events.booted(runtime.name(), took);
                 move(InstanceState.WARM, "sandbox booted by " + runtime.name() + " in " + took.toMillis() + " ms");
             }
             if (cancelled) return stopped("before start");
+            writes = new FolderGrants.WriteAudit(o.folders, mounts);
+            if (!writes.isEmpty()) writes.before(); // the agent has not run yet: the shim waits for the task
             move(InstanceState.HOT, "task handed to agent");
             // Recorded while the agent starts, not before: a warm dispatch then costs no fsync. The end of the task
             // waits for this record, so the store and the audit log still see every step in order.
@@ -178,9 +185,14 @@ final class TaskRun implements Scheduler.Job {
             return judge(outcome);
         } catch (RuntimeFailure e) {
             return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
+        } catch (AegisException e) {
+            return fail(TaskState.FAILED, e.code(), e.getMessage(), Optional.empty());
         } finally {
             if (token != null) o.sessions.close(token);
             if (instance != null) runtime.terminate(instance);
+            // After the sandbox is gone, so nothing writes any more; before the task's end record.
+            if (writes != null && !writes.isEmpty())
+                for (AuditEvent e : writes.after(task.tenant(), agent.name(), task.id())) o.audit.append(e);
             // Even when execute threw: the end must be written after the dispatch step, never before it.
             recorded.exceptionally(e -> null).join();
         }

@@ -18,8 +18,9 @@ import java.util.Optional;
  * {@code pool.max}, and all warm instances together within a global cap.
  */
 public final class WarmPools {
-    /** A booted instance waiting in a pool, with the secret values it was booted with. */
-    public record Warm(Agent agent, InstanceId id, String token, Instant bootedAt, InjectedSecrets secrets) {}
+    /** A booted instance waiting in a pool, with the secret values and host folders it was booted with. */
+    public record Warm(Agent agent, InstanceId id, String token, Instant bootedAt, InjectedSecrets secrets,
+                       List<SandboxSpec.Mount> mounts) {}
 
     /** Boots one sandbox of {@code agent} up to WARM (may throw {@link RuntimeFailure}). */
     public interface Spawner {
