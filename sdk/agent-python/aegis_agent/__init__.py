@@ -108,9 +108,10 @@ class _Namespace:
         return lambda **body: call(self._prefix + "." + method, body)
 
 
-memory, tools, llm = (_Namespace(n) for n in ("memory", "tools", "llm"))
+memory, llm = (_Namespace(n) for n in ("memory", "llm"))
 
 from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (they need call() above)
 from aegis_agent._bus import Message, Overflow, bus  # noqa: E402
 from aegis_agent._tasks import Child, ChildFailed, delegate, tasks  # noqa: E402
+from aegis_agent._tools import tools  # noqa: E402
 task = _load_task()

@@ -5,6 +5,7 @@ import dev.aegis.core.AegisException;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Session;
 import dev.aegis.core.Sessions;
+import dev.aegis.core.ToolCalls;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -23,7 +24,9 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
  */
 public final class AgentApiServer implements AutoCloseable {
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
-    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "tools/list", "tools/call", "llm/chat");
+    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "llm/chat");
+    /** Answered by {@link ToolCalls} when the node has one, else 501 like the rest. */
+    static final List<String> TOOL_CALLS = List.of("tools/list", "tools/call");
     private static final int MAX_BODY = 256 * 1024;
     /** The group container sandboxes run as. */
     private static final int SANDBOX_GID = 1000;
@@ -40,6 +43,12 @@ public final class AgentApiServer implements AutoCloseable {
 
     /** With {@code coordinator}, the lock, bus and delegation calls work; without, they answer 501. */
     public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator) {
+        this(sessions, socket, coordinator, java.util.Optional.empty());
+    }
+
+    /** With {@code tools}, {@code tools.call} and {@code tools.list} work; without, they answer 501. */
+    public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator,
+                          java.util.Optional<ToolCalls> tools) {
         this.sessions = sessions;
         this.socket = socket;
         this.app = Javalin.create(cfg -> {
@@ -52,10 +61,15 @@ public final class AgentApiServer implements AutoCloseable {
                 c.setUnixDomainPath(socket);
                 return c;
             });
-            cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
-            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> Errors.write(ctx, e.getStatus(),
-                    e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
-                    e.getStatus() == 404 ? "no such agent-API call: " + ctx.method() + " " + ctx.path() : e.getMessage(), null));
+            cfg.routes.exception(AegisException.class, (e, ctx) -> {
+                drain(ctx);
+                Errors.write(ctx, e);
+            });
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> {
+                drain(ctx);
+                Errors.write(ctx, e.getStatus(), e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
+                        e.getStatus() == 404 ? "no such agent-API call: " + ctx.method() + " " + ctx.path() : e.getMessage(), null);
+            });
             cfg.routes.exception(Exception.class, (e, ctx) -> Errors.unexpected(ctx, e));
             cfg.routes.before(this::authenticate);
             cfg.routes.get("/v1/whoami", ctx -> {
@@ -64,7 +78,16 @@ public final class AgentApiServer implements AutoCloseable {
             });
             cfg.routes.post("/v1/log", this::log);
             coordinator.ifPresent(c -> new SwarmCalls(c, MAX_BODY).register(cfg.routes, ctx -> ctx.attribute(SESSION)));
-            for (String call : coordinator.isPresent() ? NOT_YET : notYetWithout())
+            tools.ifPresent(t -> {
+                cfg.routes.post("/v1/tools/call", ctx -> callTool(ctx, t));
+                cfg.routes.post("/v1/tools/list", ctx -> {
+                    Bodies.object(ctx, MAX_BODY, Set.of());
+                    ctx.json(Map.of("tools", t.list(ctx.attribute(SESSION))));
+                });
+            });
+            List<String> notYet = new java.util.ArrayList<>(coordinator.isPresent() ? NOT_YET : notYetWithout());
+            if (tools.isEmpty()) notYet.addAll(TOOL_CALLS);
+            for (String call : notYet)
                 cfg.routes.post("/v1/" + call, ctx -> {
                     // Read the request first: answering while the agent still sends its body can reset the connection
                     // under it (BrokenPipeError in the agent instead of the 501).
@@ -118,6 +141,31 @@ public final class AgentApiServer implements AutoCloseable {
         Session s = sessions.find(token).orElseThrow(() ->
                 new AegisException("unauthorized", "missing or expired AEGIS_TOKEN: send Authorization: Bearer $AEGIS_TOKEN"));
         ctx.attribute(SESSION, s);
+    }
+
+    /**
+     * {@code tools.call}: {@code {"name": "server.tool", "arguments": {...}}} answers {@code {"result": ...}}. A tool the
+     * manifest does not grant is refused (403 {@code policy_denied}, with the reason) before anything leaves AEGIS.
+     */
+    private static void callTool(Context ctx, ToolCalls tools) throws IOException {
+        ObjectNode body = Bodies.object(ctx, MAX_BODY, Set.of("name", "arguments"));
+        String name = Bodies.string(body, "name");
+        com.fasterxml.jackson.databind.JsonNode args = body.has("arguments") ? body.get("arguments") : Bodies.JSON.createObjectNode();
+        if (!args.isObject()) throw AegisException.invalid("arguments", "must be a JSON object");
+        String result = tools.call(ctx.attribute(SESSION), name, args.toString());
+        ctx.json(Map.of("result", Bodies.JSON.readTree(result)));
+    }
+
+    /**
+     * Reads what is left of a request body before an error answer: Jetty closes a connection whose body was not
+     * read, and a client still sending it then fails with a broken pipe instead of reading the error.
+     */
+    private static void drain(Context ctx) {
+        try {
+            ctx.req().getInputStream().readNBytes(MAX_BODY + 1);
+        } catch (IOException | RuntimeException e) {
+            // nothing more to read, or the client is gone: the answer is written anyway
+        }
     }
 
     private void log(Context ctx) {

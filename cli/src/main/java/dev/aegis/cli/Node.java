@@ -13,6 +13,8 @@ import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.HostFolders;
+import dev.aegis.core.HttpFetchTool;
+import dev.aegis.core.ToolCalls;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.SandboxSpec;
@@ -92,23 +94,31 @@ public final class Node implements AutoCloseable {
      * @param secretsKey     base64 of the 32-byte key ({@code $AEGIS_SECRETS_KEY}); with neither, the data folder's
      *                       {@code secrets.key}, made on first start
      * @param folders        host folders manifests may grant ({@code --approve-folder}); none by default
+     * @param fetcher        the network side of the built-in {@code http.fetch} tool: the egress proxy's fetch, e.g.
+     *                       {@code (s, r) -> proxy.fetch(grant(s), r.method(), URI.create(r.url()), ...)}; until it
+     *                       is plugged in, every fetch is refused ("egress proxy not wired")
      */
-    public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey, List<HostFolders.Approved> folders) {
+    public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey, List<HostFolders.Approved> folders,
+                           HttpFetchTool.Fetcher fetcher) {
         public Security {
             folders = List.copyOf(folders);
         }
 
         public static Security fromEnvironment() {
             return new Security(Optional.empty(), Optional.ofNullable(System.getenv(SecretsKey.ENV)).filter(k -> !k.isBlank()),
-                    List.of());
+                    List.of(), HttpFetchTool.Fetcher.UNWIRED);
         }
 
         public Security withSecretsKey(Optional<Path> file, Optional<String> base64) {
-            return new Security(file, base64, folders);
+            return new Security(file, base64, folders, fetcher);
         }
 
         public Security withFolders(List<HostFolders.Approved> approved) {
-            return new Security(secretsKeyFile, secretsKey, approved);
+            return new Security(secretsKeyFile, secretsKey, approved, fetcher);
+        }
+
+        public Security withFetcher(HttpFetchTool.Fetcher f) {
+            return new Security(secretsKeyFile, secretsKey, folders, f);
         }
     }
 
@@ -170,7 +180,8 @@ public final class Node implements AutoCloseable {
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         Coordinator coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
-        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator)).start();
+        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(config.security().fetcher())), audit);
+        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, coordinator, keys, files, audit,

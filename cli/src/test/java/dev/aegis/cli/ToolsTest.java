@@ -1,0 +1,160 @@
+package dev.aegis.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.aegis.core.Hashes;
+import dev.aegis.security.EgressConfig;
+import dev.aegis.security.EgressProxy;
+import dev.aegis.security.Resolver;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tool calls from real agents: checked against the manifest before anything leaves AEGIS, every call audited,
+ * and the built-in {@code http.fetch} going out through the real egress proxy to a local server.
+ */
+class ToolsTest {
+    @TempDir
+    Path dir;
+
+    /** Calls each tool of the input and reports the result or the error, never raising. */
+    static final String CALLER = """
+            from aegis_agent import task, result, tools, AegisError
+            out = {"list": tools.list()}
+            for i, (name, args) in enumerate(task["calls"]):
+                try:
+                    out[str(i)] = {"ok": tools.call(name, args)}
+                except AegisError as e:
+                    out[str(i)] = {"error": e.code, "status": e.status, "message": e.message}
+            result(out)
+            """;
+
+    @Test
+    void allowedCallsGoOutDeniedOnesNeverLeaveAndAllAreAudited() throws Exception {
+        AtomicInteger hits = new AtomicInteger();
+        HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 0);
+        api.createContext("/", ex -> {
+            hits.incrementAndGet();
+            byte[] body = ("hello from api " + ex.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("X-Api", "yes");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        api.start();
+        int port = api.getAddress().getPort();
+        AtomicReference<EgressProxy> proxy = new AtomicReference<>();
+        Node.Config config = Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of());
+        // The proxy writes to the node's audit log, which exists only once the node does: plugged in through a reference.
+        Node.Config wired = config.withSecurity(config.security().withFetcher((s, r) -> ProxyFetcher.of(proxy.get()).fetch(s, r)));
+        try (Node node = new Node(wired)) {
+            Resolver dns = Resolver.of(Map.of("api.example.com", List.of(InetAddress.getByName("127.0.0.2")),
+                    "other.example.com", List.of(InetAddress.getByName("127.0.0.2"))));
+            proxy.set(new EgressProxy(node.audit(), EgressConfig.defaults().withResolver(dns)));
+            Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
+            // The test server is on loopback, which the proxy reaches only when an entry also names the IP.
+            String egress = "  network: {egress: [\"api.example.com:" + port + "\", \"127.0.0.2:" + port + "\"]}\n";
+            deploy(http, "fetcher", "permissions:\n  tools: [\"http.fetch\", \"mcp.*\"]\n" + egress);
+            deploy(http, "nofetch", "permissions:\n  tools: [\"gmail.list_messages\"]\n" + egress);
+
+            String url = "http://api.example.com:" + port + "/hello";
+            JsonNode r = run(http, "fetcher", List.of(
+                    List.of("http.fetch", Map.of("url", url)),
+                    List.of("gmail.list_messages", Map.of("q", "is:unread")),
+                    List.of("mcp.search", Map.of("q", "x")),
+                    List.of("http.fetch", Map.of("url", "http://other.example.com:" + port + "/secret")),
+                    List.of("http.fetch", Map.of("uri", url))));
+            assertThat(r.path("list").toString()).isEqualTo("[\"http.fetch\"]");
+            JsonNode ok = r.path("0").path("ok");
+            assertThat(ok.path("status").asInt()).as(r.toString()).isEqualTo(200);
+            assertThat(ok.path("body").asText()).isEqualTo("hello from api /hello");
+            assertThat(ok.path("headers").path("x-api").toString()).isEqualTo("[\"yes\"]");
+            assertThat(r.path("1").path("error").asText()).isEqualTo("policy_denied");
+            assertThat(r.path("1").path("status").asInt()).isEqualTo(403);
+            assertThat(r.path("1").path("message").asText()).contains("gmail.list_messages").contains("http.fetch, mcp.*");
+            assertThat(r.path("2").path("message").asText()).contains("no tool server on this node offers it");
+            assertThat(r.path("3").path("error").asText()).as("the proxy refuses a host the manifest does not list").isEqualTo("policy_denied");
+            assertThat(r.path("4").path("error").asText()).isEqualTo("invalid_request");
+            assertThat(r.path("4").path("message").asText()).contains("arguments.uri");
+            assertThat(hits.get()).as("only the allowed fetch reached the server").isEqualTo(1);
+
+            // An agent whose manifest does not grant http.fetch: refused before anything leaves.
+            JsonNode n = run(http, "nofetch", List.of(List.of("http.fetch", Map.of("url", url))));
+            assertThat(n.path("0").path("error").asText()).isEqualTo("policy_denied");
+            assertThat(n.path("0").path("message").asText()).contains("tool \"http.fetch\" denied").contains("gmail.list_messages");
+            assertThat(n.path("list").size()).isZero();
+            assertThat(hits.get()).isEqualTo(1);
+
+            // Every call audited: tool, arguments' hash and size, decision, reason; allowed calls get their outcome and time.
+            List<String> calls = new ArrayList<>();
+            for (JsonNode rec : http.get("/v1/audit?action=tool.call&agent=fetcher").body().path("records")) {
+                calls.add(rec.path("target").asText() + " " + rec.path("decision").asText());
+                assertThat(rec.path("actor").asText()).startsWith("agent:i-");
+                assertThat(rec.path("task").asText()).isNotBlank();
+                assertThat(rec.path("details").path("args_sha256").asText()).hasSize(64);
+                assertThat(rec.path("details").path("duration_ms").asText()).isNotBlank();
+                if (rec.path("decision").asText().equals("deny")) assertThat(rec.path("reason").asText()).isNotBlank();
+            }
+            assertThat(calls).containsExactly("tool:http.fetch allow", "tool:gmail.list_messages deny", "tool:mcp.search deny",
+                    "tool:http.fetch allow", "tool:http.fetch allow");
+            JsonNode first = http.get("/v1/audit?action=tool.call&agent=fetcher").body().path("records").get(0).path("details");
+            String args = Http.JSON.writeValueAsString(Map.of("url", url));
+            assertThat(first.path("args_sha256").asText()).isEqualTo(Hashes.sha256(args));
+            assertThat(first.path("args_bytes").asText()).isEqualTo(Integer.toString(args.length()));
+            List<String> results = new ArrayList<>();
+            for (JsonNode rec : http.get("/v1/audit?action=tool.result&agent=fetcher").body().path("records")) {
+                results.add(rec.path("details").path("outcome").asText() + " " + rec.path("details").path("error").asText(""));
+                assertThat(Double.parseDouble(rec.path("details").path("duration_ms").asText())).isPositive();
+            }
+            assertThat(results).containsExactly("ok ", "error policy_denied", "error invalid_request");
+            JsonNode denied = http.get("/v1/audit?action=tool.call&agent=nofetch").body().path("records").get(0);
+            assertThat(denied.path("decision").asText()).isEqualTo("deny");
+            assertThat(http.get("/v1/audit?action=tool.result&agent=nofetch").body().path("records")).isEmpty();
+            // The proxy audited the attempts it saw (one allowed, one refused).
+            assertThat(http.get("/v1/audit?agent=fetcher&limit=1000").body().toString()).contains("other.example.com");
+        } finally {
+            if (proxy.get() != null) proxy.get().close();
+            api.stop(0);
+        }
+    }
+
+    @Test
+    void withoutTheEgressProxyHttpFetchIsRefusedAndSaysWhy() throws Exception {
+        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of()))) {
+            Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
+            deploy(http, "fetcher", "permissions:\n  tools: [\"http.fetch\"]\n");
+            JsonNode r = run(http, "fetcher", List.of(List.of("http.fetch", Map.of("url", "http://127.0.0.1:9/"))));
+            assertThat(r.path("0").path("error").asText()).isEqualTo("policy_denied");
+            assertThat(r.path("0").path("message").asText()).contains("egress proxy not wired");
+            JsonNode result = http.get("/v1/audit?action=tool.result").body().path("records").get(0).path("details");
+            assertThat(result.path("outcome").asText()).isEqualTo("error");
+        }
+    }
+
+    private void deploy(Http http, String name, String yamlExtra) throws Exception {
+        Path d = Files.createDirectories(dir.resolve("agents/" + name));
+        Files.writeString(d.resolve("agent.yaml"), "name: " + name + "\nversion: 1.0.0\nruntime: bubblewrap\n"
+                + "entrypoint: [\"python3\", \"agent.py\"]\n" + yamlExtra);
+        Files.writeString(d.resolve("agent.py"), CALLER);
+        Http.Response r = http.upload("/v1/agents", TarGz.pack(d));
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
+    }
+
+    private static JsonNode run(Http http, String agent, List<?> calls) throws Exception {
+        JsonNode t = http.post("/v1/tasks", Map.of("agent", agent, "wait", true, "input", Map.of("calls", calls))).body();
+        assertThat(t.path("state").asText()).as(t.toString()).isEqualTo("succeeded");
+        return t.path("result");
+    }
+}

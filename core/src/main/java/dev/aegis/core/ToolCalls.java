@@ -1,0 +1,85 @@
+package dev.aegis.core;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one path of every tool call: checked against the agent's manifest ({@link Policy#tool}) before anything leaves
+ * AEGIS, and audited whatever the answer. Each call is a {@code tool.call} record (tool, SHA-256 and size of the
+ * arguments, decision, reason) written before the call goes out; an allowed call then gets a {@code tool.result}
+ * record (outcome, duration, SHA-256 and size of the result). Arguments and results themselves are never recorded.
+ */
+public final class ToolCalls {
+    private final List<Tools> providers;
+    private final AuditLog audit;
+
+    public ToolCalls(List<Tools> providers, AuditLog audit) {
+        this.providers = List.copyOf(providers);
+        this.audit = audit;
+    }
+
+    /**
+     * @throws AegisException {@code policy_denied} with the reason when the manifest does not grant the tool or no
+     *                        provider offers it; whatever the provider throws otherwise
+     */
+    public String call(Session s, String name, String arguments) {
+        long t0 = System.nanoTime();
+        Map<String, String> args = Map.of("args_sha256", Hashes.sha256(arguments),
+                "args_bytes", Integer.toString(arguments.getBytes(StandardCharsets.UTF_8).length));
+        Decision d = s.policy().tool(name);
+        Optional<Tools> provider = providers.stream().filter(p -> p.offers(name)).findFirst();
+        if (d.allowed() && provider.isEmpty())
+            d = Decision.deny("tool \"" + name + "\" is granted by the manifest but no tool server on this node offers it; "
+                    + "offered: " + offered());
+        audit.append(event(s, "tool.call", name, d).withDetails(args).withDetails(Map.of("duration_ms", millis(t0))));
+        if (d instanceof Decision.Deny(String reason)) throw AegisException.denied(reason);
+        Map<String, String> outcome = new LinkedHashMap<>();
+        try {
+            String result = provider.get().call(s, name, arguments);
+            outcome.put("outcome", "ok");
+            outcome.put("result_sha256", Hashes.sha256(result));
+            outcome.put("result_bytes", Integer.toString(result.getBytes(StandardCharsets.UTF_8).length));
+            return result;
+        } catch (AegisException e) {
+            outcome.put("outcome", "error");
+            outcome.put("error", e.code());
+            throw e;
+        } catch (RuntimeException e) {
+            outcome.put("outcome", "error");
+            outcome.put("error", "internal_error");
+            throw e;
+        } finally {
+            outcome.put("duration_ms", millis(t0));
+            audit.append(event(s, "tool.result", name, null).withDetails(outcome));
+        }
+    }
+
+    /** The tools this agent may call here: offered by a provider and granted by its manifest. */
+    public List<String> list(Session s) {
+        List<String> names = new ArrayList<>();
+        for (Tools p : providers) for (String n : p.names()) if (s.policy().tool(n).allowed() && !names.contains(n)) names.add(n);
+        return names;
+    }
+
+    private List<String> offered() {
+        List<String> all = new ArrayList<>();
+        providers.forEach(p -> all.addAll(p.names()));
+        return all;
+    }
+
+    /** A decision record, or (with {@code d} null) a plain one. */
+    private static AuditEvent event(Session s, String action, String tool, Decision d) {
+        String actor = "agent:" + (s.instance() == null ? "-" : s.instance().value());
+        AuditEvent e = (d == null ? AuditEvent.of(s.tenant(), actor, action, "tool:" + tool, Map.of())
+                : AuditEvent.decided(s.tenant(), actor, action, "tool:" + tool, d)).withAgent(s.agent().name());
+        return s.taskId().isEmpty() ? e : e.withTask(s.taskId());
+    }
+
+    private static String millis(long t0) {
+        return String.format(java.util.Locale.ROOT, "%.3f", (System.nanoTime() - t0) / 1e6);
+    }
+}
