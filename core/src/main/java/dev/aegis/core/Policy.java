@@ -32,15 +32,19 @@ public final class Policy {
     /** Whether the manifest's resources fit under the operator's ceilings; the reason lists every one exceeded. */
     public Decision resources() {
         Manifest.Resources r = manifest.resources();
+        Manifest.Resources d = Manifest.Resources.DEFAULT;
         List<String> over = new ArrayList<>();
-        if (r.cpu() > limits.maxCpu()) over.add(over("cpu", fmt(r.cpu()), fmt(limits.maxCpu())));
+        if (r.cpu() > limits.maxCpu()) over.add(over("cpu", fmt(r.cpu()), fmt(limits.maxCpu()), r.cpu() == d.cpu()));
         if (r.memoryBytes() > limits.maxMemoryBytes())
-            over.add(over("memory", Quantities.formatBytes(r.memoryBytes()), Quantities.formatBytes(limits.maxMemoryBytes())));
-        if (r.pids() > limits.maxPids()) over.add(over("pids", r.pids(), limits.maxPids()));
+            over.add(over("memory", Quantities.formatBytes(r.memoryBytes()), Quantities.formatBytes(limits.maxMemoryBytes()),
+                    r.memoryBytes() == d.memoryBytes()));
+        if (r.pids() > limits.maxPids()) over.add(over("pids", r.pids(), limits.maxPids(), r.pids() == d.pids()));
         if (r.diskBytes() > limits.maxDiskBytes())
-            over.add(over("disk", Quantities.formatBytes(r.diskBytes()), Quantities.formatBytes(limits.maxDiskBytes())));
+            over.add(over("disk", Quantities.formatBytes(r.diskBytes()), Quantities.formatBytes(limits.maxDiskBytes()),
+                    r.diskBytes() == d.diskBytes()));
         if (r.timeout().compareTo(limits.maxTimeout()) > 0)
-            over.add(over("timeout", Quantities.formatDuration(r.timeout()), Quantities.formatDuration(limits.maxTimeout())));
+            over.add(over("timeout", Quantities.formatDuration(r.timeout()), Quantities.formatDuration(limits.maxTimeout()),
+                    r.timeout().equals(d.timeout())));
         return over.isEmpty() ? Decision.ALLOW : Decision.deny(String.join("; ", over));
     }
 
@@ -130,8 +134,10 @@ public final class Policy {
         return granted.isEmpty() ? "no " + what : what + " " + String.join(", ", granted);
     }
 
-    private static String over(String field, Object asked, Object ceiling) {
-        return "resources." + field + ": asks " + asked + ", above the operator ceiling of " + ceiling;
+    /** @param isDefault the value is AEGIS's default, so the manifest may not have asked for it at all: say how to fix it */
+    private static String over(String field, Object asked, Object ceiling, boolean isDefault) {
+        return "resources." + field + ": asks " + asked + ", above the operator ceiling of " + ceiling
+                + (isDefault ? " (" + asked + " is the default when resources." + field + " is not set; set it to at most " + ceiling + ")" : "");
     }
 
     private static String fmt(double cores) {
