@@ -183,6 +183,32 @@ class FolderGrantsTest {
         assertThat(actions.indexOf("fs.write.summary")).isLessThan(actions.indexOf("task.result")).isGreaterThan(actions.indexOf("lifecycle.hot"));
     }
 
+    /** The same boundaries in a Docker container (uid 1000 on the host, so its write folder is handed to that uid). */
+    @Test
+    void dockerContainersKeepTheSameBoundaries() throws Exception {
+        Path box = Files.createDirectories(host.resolve("approved/out/docker"));
+        Files.setAttribute(box, "unix:uid", 1000);
+        Files.setAttribute(box, "unix:gid", 1000);
+        Files.createSymbolicLink(box.resolve("escape-dir"), outside);
+        assertThat(deploy("boxed", "docker", "permissions:\n  filesystem: {read: [\"/data/inbox\"], write: [\"/data/out/docker\"]}\n")
+                .status()).isEqualTo(201);
+        String escape = "/data/inbox/../../.." + outside + "/secret.txt";
+        JsonNode t = http.post("/v1/tasks", Map.of("agent", "boxed", "wait", true, "input", Map.of(
+                "read", List.of("/data/inbox/hello.txt", "/data/inbox/abs-link", "/data/inbox/rel-link", "/data/inbox/dir-link/secret.txt", escape),
+                "write", List.of("/data/out/docker/new.txt", "/data/out/docker/escape-dir/pwned.txt", "/data/inbox/pwned.txt")))).body();
+        JsonNode r = t.path("result");
+        assertThat(r.path("read /data/inbox/hello.txt").asText()).as(t.toString()).isEqualTo("ok:hello from the host");
+        for (String p : List.of("/data/inbox/abs-link", "/data/inbox/rel-link", "/data/inbox/dir-link/secret.txt", escape))
+            assertThat(r.path("read " + p).asText()).as(p).startsWith("err:");
+        assertThat(r.path("write /data/out/docker/new.txt").asText()).isEqualTo("ok:5");
+        assertThat(r.path("write /data/out/docker/escape-dir/pwned.txt").asText()).startsWith("err:");
+        assertThat(r.path("write /data/inbox/pwned.txt").asText()).startsWith("err:");
+        assertThat(Files.readString(box.resolve("new.txt"))).isEqualTo("pwned");
+        assertThat(Files.list(outside).toList()).hasSize(1);
+        assertThat(http.get("/v1/audit?action=fs.write&task=" + t.path("id").asText()).body().path("records").findValuesAsText("path"))
+                .containsExactly("/data/out/docker/new.txt");
+    }
+
     @Test
     void theWriteAuditIsBoundedAndSaysSo() throws Exception {
         assertThat(deploy("flood", "resources: {timeout: 120s, pids: 16}\npermissions:\n  filesystem: {write: [\"/data/out\"]}\n").status()).isEqualTo(201);
@@ -224,8 +250,12 @@ class FolderGrantsTest {
     // ---- helpers ----
 
     private Http.Response deploy(String name, String yamlExtra) throws Exception {
+        return deploy(name, "bubblewrap", yamlExtra);
+    }
+
+    private Http.Response deploy(String name, String runtime, String yamlExtra) throws Exception {
         Path d = Files.createDirectories(dir.resolve("agents/" + name));
-        Files.writeString(d.resolve("agent.yaml"), "name: " + name + "\nversion: 1.0.0\nruntime: bubblewrap\n"
+        Files.writeString(d.resolve("agent.yaml"), "name: " + name + "\nversion: 1.0.0\nruntime: " + runtime + "\n"
                 + "entrypoint: [\"python3\", \"agent.py\"]\n" + yamlExtra);
         Files.writeString(d.resolve("agent.py"), PROBE);
         return http.upload("/v1/agents", TarGz.pack(d));

@@ -39,6 +39,23 @@ class InjectedSecretsTest {
         assertThat(s.toString()).doesNotContain(VALUE).contains("API_TOKEN");
     }
 
+    /** Prints what scrubbing costs per log line; the bound only catches a gross regression. */
+    @Test
+    void scrubbingALineCostsMicroseconds() {
+        Map<String, String> ten = new java.util.HashMap<>();
+        for (int i = 0; i < 10; i++) ten.put("SECRET_" + i, "value-" + i + "-" + "x".repeat(24));
+        InjectedSecrets many = new InjectedSecrets(ten);
+        String line = "an ordinary log line of about one kilobyte ".repeat(24);
+        for (int i = 0; i < 20_000; i++) many.scrub(line + i);
+        int n = 100_000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) many.scrub(line);
+        double us = (System.nanoTime() - t0) / 1e3 / n;
+        System.out.printf("scrub of a %d-byte log line against 10 secrets (each verbatim, JSON-escaped and base64): %.2f us%n",
+                line.length(), us);
+        assertThat(us).isLessThan(1_000);
+    }
+
     @Test
     void jsonResultsAreScrubbedInsideStringsAndStayJson() throws Exception {
         String doubleEscaped = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
