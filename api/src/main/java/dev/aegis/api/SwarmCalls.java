@@ -2,6 +2,7 @@ package dev.aegis.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.aegis.core.AegisException;
 import dev.aegis.core.AgentLocks;
 import dev.aegis.core.Bus;
 import dev.aegis.core.Coordinator;
@@ -54,16 +55,26 @@ final class SwarmCalls {
     }
 
     /** Each call runs with its instance bound as the actor, so the audit records it causes name the sandbox. */
-    private static void route(RoutesConfig routes, Function<Context, Session> session, String path, Call call) {
+    private void route(RoutesConfig routes, Function<Context, Session> session, String path, Call call) {
+        String name = path.substring("/v1/".length()).replace('/', '.');
         routes.post(path, ctx -> {
             Session s = session.apply(ctx);
             String actor = "agent:" + (s.instance() == null ? "-" : s.instance().value());
             ScopedValue.where(Orchestrator.ACTOR, actor).call(() -> {
-                call.handle(ctx, s);
+                try {
+                    call.handle(ctx, s);
+                } catch (AegisException e) {
+                    if (MALFORMED.contains(e.code())) coordinator.refused(s, name, e);
+                    throw e;
+                }
                 return null;
             });
         });
     }
+
+    /** Refusals that happen before any decision; denials are audited where they are decided. */
+    private static final Set<String> MALFORMED = Set.of("invalid_request", "invalid_json", "unsupported_media_type",
+            "payload_too_large");
 
     private void acquire(Context ctx, Session s) {
         ObjectNode body = Bodies.object(ctx, maxBody, Set.of("name", "mode", "ttl_ms", "timeout_ms"));
@@ -77,7 +88,7 @@ final class SwarmCalls {
     private void renew(Context ctx, Session s) {
         ObjectNode body = Bodies.object(ctx, maxBody, Set.of("name", "token", "ttl_ms"));
         long token = Bodies.number(body, "token", -1, 1, Long.MAX_VALUE);
-        if (token < 0) throw dev.aegis.core.AegisException.invalid("token", "is required");
+        if (token < 0) throw AegisException.invalid("token", "is required");
         Optional<Duration> ttl = body.hasNonNull("ttl_ms")
                 ? Optional.of(Duration.ofMillis(Bodies.number(body, "ttl_ms", 0, 1, Long.MAX_VALUE / 2))) : Optional.empty();
         ctx.json(lease(coordinator.locks().renew(s, Bodies.string(body, "name"), token, ttl)));
@@ -86,7 +97,7 @@ final class SwarmCalls {
     private void release(Context ctx, Session s) {
         ObjectNode body = Bodies.object(ctx, maxBody, Set.of("name", "token"));
         long token = Bodies.number(body, "token", -1, 1, Long.MAX_VALUE);
-        if (token < 0) throw dev.aegis.core.AegisException.invalid("token", "is required");
+        if (token < 0) throw AegisException.invalid("token", "is required");
         ctx.json(Map.of("released", coordinator.locks().release(s, Bodies.string(body, "name"), token)));
     }
 

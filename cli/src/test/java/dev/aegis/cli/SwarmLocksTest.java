@@ -152,6 +152,10 @@ class SwarmLocksTest {
         JsonNode bad = run(Map.of("mode", "denied", "name", "jobs/a b"));
         assertThat(bad.path("result").path("code").asText()).isEqualTo("invalid_request");
         assertThat(bad.path("result").path("message").asText()).contains("name: \"jobs/a b\" is not a lock name");
+        // Malformed calls leave a trace too.
+        AuditRecord refused = audit(bad.path("id").asText(), "agent.refused").getFirst();
+        assertThat(refused.event().target()).isEqualTo("call:locks.acquire");
+        assertThat(refused.event().details()).containsEntry("code", "invalid_request");
     }
 
     @Test

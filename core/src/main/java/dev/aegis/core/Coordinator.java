@@ -1,5 +1,7 @@
 package dev.aegis.core;
 
+import java.util.Map;
+
 /**
  * The swarm coordinator of one node: the agent-facing coordination calls over the {@link Locks} and {@link Bus}
  * ports and child tasks, tied to the lifecycle of tasks (whatever a task holds or listens to ends with it), and
@@ -15,12 +17,14 @@ public final class Coordinator {
     private final AgentBus bus;
     private final Delegation tasks;
     private final Bus port;
+    private final AuditLog audit;
 
     public Coordinator(Orchestrator orchestrator, Locks locks, Bus bus, Limits limits) {
         this.locks = new AgentLocks(locks, orchestrator.audit, limits.locks());
         this.bus = new AgentBus(bus, orchestrator.audit, limits.bus());
         this.tasks = new Delegation(orchestrator, limits.tasks());
         this.port = bus;
+        this.audit = orchestrator.audit;
         orchestrator.events().observe(new LifecycleEvents(bus));
         orchestrator.events().observe(new TaskEvents.Observer() {
             @Override
@@ -45,6 +49,16 @@ public final class Coordinator {
 
     public Delegation tasks() {
         return tasks;
+    }
+
+    /**
+     * Records a coordination call refused before it reached a decision (a malformed body, a bad value), so that an
+     * agent probing the API leaves a trace as a denied one does.
+     */
+    public void refused(Session s, String call, AegisException e) {
+        audit.append(AuditEvent.of(s.tenant(), Orchestrator.actor(), "agent.refused", "call:" + call,
+                        Map.of("code", e.code(), "message", e.getMessage()))
+                .withAgent(s.agent().name()).withTask(s.taskId().isEmpty() ? "-" : s.taskId()));
     }
 
     /**

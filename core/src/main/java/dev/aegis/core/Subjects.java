@@ -1,7 +1,5 @@
 package dev.aegis.core;
 
-import java.util.regex.Pattern;
-
 /**
  * Bus subjects. Agents and clients name subjects relative to their tenant ({@code orders.created}); AEGIS scopes
  * them as {@code tenant.<id>.orders.created} before they reach a bus, so no name and no wildcard of one tenant
@@ -13,7 +11,6 @@ import java.util.regex.Pattern;
  * tenant, wildcard or not, sees another call's replies).
  */
 public final class Subjects {
-    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     public static final int MAX_LENGTH = 256;
     public static final int MAX_TOKENS = 16;
     /** Task events: {@code aegis.tasks.<agent>.<task id>.<kind>}. */
@@ -49,15 +46,31 @@ public final class Subjects {
         throw new IllegalArgumentException("subject " + scoped + " is not of tenant " + tenant);
     }
 
-    /** Whether the literal {@code subject} matches {@code pattern}. */
+    /**
+     * Whether the literal {@code subject} matches {@code pattern}. Scans both strings in place: the in-process bus
+     * calls this for every subscription on every publish.
+     */
     public static boolean matches(String pattern, String subject) {
-        String[] p = pattern.split("\\."), s = subject.split("\\.");
-        for (int i = 0; i < p.length; i++) {
-            if (p[i].equals(">")) return s.length > i;
-            if (i >= s.length) return false;
-            if (!p[i].equals("*") && !p[i].equals(s[i])) return false;
+        int p = 0, s = 0, pl = pattern.length(), sl = subject.length();
+        while (true) {
+            int pe = pattern.indexOf('.', p);
+            if (pe < 0) pe = pl;
+            boolean single = pe - p == 1;
+            if (single && pattern.charAt(p) == '>') return s <= sl;
+            if (s > sl) return false;
+            int se = subject.indexOf('.', s);
+            if (se < 0) se = sl;
+            if (!(single && pattern.charAt(p) == '*') && !(pe - p == se - s && pattern.regionMatches(p, subject, s, pe - p)))
+                return false;
+            p = pe + 1;
+            s = se + 1;
+            if (p > pl) return s > sl;
         }
-        return p.length == s.length;
+    }
+
+    /** Whether {@code subject} is in the reply space ({@code _inbox.}), which no other subject or pattern reaches. */
+    public static boolean inbox(String subject) {
+        return subject.startsWith(INBOX);
     }
 
     /** Whether every subject {@code requested} can match is also matched by {@code grant}. */
@@ -80,14 +93,27 @@ public final class Subjects {
         if (s.isEmpty() || s.length() > MAX_LENGTH)
             throw AegisException.invalid(field, "\"" + s + "\" is not " + what + ": use 1 to " + MAX_LENGTH + " characters of "
                     + allowed);
-        String[] tokens = s.split("\\.", -1);
-        if (tokens.length > MAX_TOKENS)
-            throw AegisException.invalid(field, "\"" + s + "\" has more than " + MAX_TOKENS + " tokens");
-        for (int i = 0; i < tokens.length; i++) {
-            String t = tokens[i];
-            boolean ok = TOKEN.matcher(t).matches()
-                    || (wildcards && (t.equals("*") || (t.equals(">") && i == tokens.length - 1)));
-            if (!ok) throw AegisException.invalid(field, "\"" + s + "\" is not " + what + ": use " + allowed);
+        int tokens = 0;
+        for (int start = 0; start <= s.length(); ) {
+            int end = s.indexOf('.', start);
+            if (end < 0) end = s.length();
+            if (++tokens > MAX_TOKENS)
+                throw AegisException.invalid(field, "\"" + s + "\" has more than " + MAX_TOKENS + " tokens");
+            if (!token(s, start, end, wildcards, end == s.length()))
+                throw AegisException.invalid(field, "\"" + s + "\" is not " + what + ": use " + allowed);
+            start = end + 1;
         }
+    }
+
+    /** One token {@code s[start, end)}: 1 to 64 of [A-Za-z0-9_-], or a wildcard where allowed. Hand-written: hot path. */
+    private static boolean token(String s, int start, int end, boolean wildcards, boolean last) {
+        int n = end - start;
+        if (n < 1 || n > 64) return false;
+        if (n == 1 && wildcards && (s.charAt(start) == '*' || (s.charAt(start) == '>' && last))) return true;
+        for (int i = start; i < end; i++) {
+            char c = s.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+        }
+        return true;
     }
 }

@@ -17,9 +17,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * node (the task store keeps every lifecycle step; NATS JetStream keeps the stream on disk in cluster mode).
  */
 public final class LocalBus implements Bus {
-    private record Sub(String tenant, String pattern, Mailbox box, boolean stream) {}
+    /**
+     * Patterns are kept relative to the tenant (subscriptions are filed by tenant already) with their space: a
+     * relative match in the same space is exactly a scoped match, without building scoped strings per publish.
+     */
+    private record Sub(String pattern, boolean inbox, Mailbox box, boolean stream) {
+        boolean matches(String subject) {
+            return inbox == Subjects.inbox(subject) && Subjects.matches(pattern, subject);
+        }
+    }
 
-    private record Stored(long seq, String tenant, String scoped, Message message) {}
+    private record Stored(long seq, String tenant, Message message) {}
 
     private final int streamCapacity;
     /** By tenant: a publish looks only at its own tenant's subscriptions. */
@@ -40,7 +48,7 @@ public final class LocalBus implements Bus {
         requirePlain(subject);
         replyTo.ifPresent(r -> Subjects.literal("reply_to", r));
         checkSize(payload);
-        deliver(tenant, Subjects.scoped(tenant, subject), new Message(subject, payload, replyTo, 0), false);
+        deliver(tenant, new Message(subject, payload, replyTo, 0), false);
     }
 
     @Override
@@ -52,26 +60,26 @@ public final class LocalBus implements Bus {
     public long append(String tenant, String subject, byte[] payload) {
         requireStream(subject);
         checkSize(payload);
-        String scoped = Subjects.scoped(tenant, subject);
         Message m;
         synchronized (stream) {
             m = new Message(subject, payload, Optional.empty(), ++lastSeq);
-            stream.addLast(new Stored(m.seq(), tenant, scoped, m));
+            stream.addLast(new Stored(m.seq(), tenant, m));
             if (stream.size() > streamCapacity) stream.removeFirst();
             // Delivered under the stream's monitor, so a replay that starts now sees each message exactly once.
-            deliver(tenant, scoped, m, true);
+            deliver(tenant, m, true);
         }
         return m.seq();
     }
 
     @Override
     public Subscription replay(String tenant, String pattern, long afterSeq, int buffer) {
-        String scopedPattern = Subjects.scoped(tenant, Subjects.pattern("subject", pattern));
+        Subjects.pattern("subject", pattern);
         synchronized (stream) {
             Mailbox box = (Mailbox) register(tenant, pattern, buffer, true);
             if (afterSeq >= 0)
                 for (Stored s : stream)
-                    if (s.seq() > afterSeq && s.tenant().equals(tenant) && Subjects.matches(scopedPattern, s.scoped())) box.offer(s.message());
+                    if (s.seq() > afterSeq && s.tenant().equals(tenant) && Subjects.matches(pattern, s.message().subject()))
+                        box.offer(s.message());
             return box;
         }
     }
@@ -91,7 +99,7 @@ public final class LocalBus implements Bus {
         List<Sub> list = subs.computeIfAbsent(tenant, t -> new CopyOnWriteArrayList<>());
         Sub[] self = new Sub[1];
         Mailbox box = new Mailbox(buffer, () -> list.remove(self[0]));
-        self[0] = new Sub(tenant, Subjects.scoped(tenant, pattern), box, streamOnly);
+        self[0] = new Sub(pattern, Subjects.inbox(pattern), box, streamOnly);
         list.add(self[0]);
         return box;
     }
@@ -100,12 +108,12 @@ public final class LocalBus implements Bus {
      * Plain subscriptions see plain and stream messages, the latter without their sequence (as core NATS delivers
      * a JetStream subject); stream readers see only the stream, with sequences.
      */
-    private void deliver(String tenant, String scoped, Message m, boolean fromStream) {
+    private void deliver(String tenant, Message m, boolean fromStream) {
         List<Sub> list = subs.get(tenant);
         if (list == null) return;
         Message plain = m.seq() == 0 ? m : new Message(m.subject(), m.payload(), m.replyTo(), 0);
         for (Sub s : list)
-            if ((fromStream || !s.stream()) && Subjects.matches(s.pattern(), scoped)) s.box().offer(s.stream() ? m : plain);
+            if ((fromStream || !s.stream()) && s.matches(m.subject())) s.box().offer(s.stream() ? m : plain);
     }
 
     /** The stream's subjects take appends only: on NATS a plain publish there would be stored as well. */
