@@ -62,7 +62,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                     "echo 'about to fail on purpose' >&2; exit 3"));
             run(client, "crasher", Map.of());
 
-            step(5, "where the data went");
+            step(5, "a swarm: a coordinator fans out to 4 workers that update one ledger under a lock");
+            swarm(client);
+
+            step(6, "where the data went");
             say("metadata (SQLite):     " + dir.resolve("aegis.db"));
             say("agent code (immutable): " + dir.resolve("agents/default"));
             say("agent library:          " + dir.resolve("lib/python/aegis_agent"));
@@ -95,6 +98,28 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         if (t.has("error")) say("error: " + t.path("error").path("code").asText() + ": " + t.path("error").path("message").asText());
     }
 
+    /** The swarm example: its task tree, how often workers queued for the lock, and the ledger's final count. */
+    private static void swarm(Client client) throws Exception {
+        JsonNode t = client.post("/v1/tasks", Map.of("agent", "swarm-coordinator", "input", Map.of("workers", 4, "increments", 5),
+                "wait", true));
+        say("task tree (aegis tasks tree " + t.path("id").asText() + "):");
+        say("  " + TasksTree.line(t));
+        JsonNode children = client.get("/v1/tasks/" + t.path("id").asText() + "/children").path("children");
+        int waits = 0, grants = 0;
+        for (int i = 0; i < children.size(); i++) {
+            JsonNode c = children.get(i);
+            say("  " + (i == children.size() - 1 ? "└── " : "├── ") + TasksTree.line(c));
+            String audit = "/v1/audit?limit=1000&task=" + c.path("id").asText() + "&action=";
+            waits += client.get(audit + "lock.wait").path("records").size();
+            grants += client.get(audit + "lock.grant").path("records").size();
+        }
+        say("lock \"ledger\": " + grants + " grants, " + waits + " of them after waiting in the FIFO queue (audit: lock.wait)");
+        JsonNode r = t.path("result");
+        say("ledger: count " + r.path("count").asInt() + " (expected " + r.path("expected").asInt() + "), " + r.path("writes").asInt()
+                + " writes, fencing tokens always rising: " + r.path("tokens_increase").asBoolean()
+                + (r.path("correct").asBoolean() ? "  -> correct" : "  -> WRONG"));
+    }
+
     private static Path badAgent(Path dir, String extraYaml, String script) throws IOException {
         Files.createDirectories(dir);
         String name = dir.getFileName().toString();
@@ -104,7 +129,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private static void step(int n, String what) {
-        System.out.println("\n[" + n + "/5] " + what);
+        System.out.println("\n[" + n + "/6] " + what);
     }
 
     private static void say(String line) {
