@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.core.AuditQuery;
 import dev.aegis.core.AuditRecord;
+import dev.aegis.core.Bus;
 import dev.aegis.core.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Locks end to end: Python agents in real bubblewrap sandboxes, through the agent socket and aegis_agent. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -49,6 +52,18 @@ class SwarmLocksTest {
                 sys.stderr.flush()
                 time.sleep(task.get("sleep", 0))
                 os._exit(3)
+            elif mode == "ring":
+                from aegis_agent import bus
+                with bus.subscribe("sync.go." + task["tag"]) as go:
+                    with lock(task["first"], timeout=30):
+                        bus.publish("sync.held", {"tag": task["tag"]})
+                        go.next(timeout=60)
+                        try:
+                            with lock(task["second"], timeout=60):
+                                outcome = {"code": "granted"}
+                        except AegisError as e:
+                            outcome = {"code": e.code, "message": e.message}
+                result(outcome)
             elif mode == "try":
                 got = locks.try_acquire(task["name"], timeout=task.get("timeout", 0.2))
                 result({"got": got is not None})
@@ -71,7 +86,7 @@ class SwarmLocksTest {
                 runtime: bubblewrap
                 entrypoint: ["python3", "agent.py"]
                 resources: {timeout: 60s, memory: 128Mi}
-                permissions: {locks: ["counter", "jobs/*"]}
+                permissions: {locks: ["counter", "jobs/*"], bus: {publish: ["sync.held"], subscribe: ["sync.go.*"]}}
                 pool: {max: 8}
                 """);
         assertThat(http.upload("/v1/agents", TarGz.pack(d)).status()).isEqualTo(201);
@@ -156,6 +171,41 @@ class SwarmLocksTest {
         AuditRecord refused = audit(bad.path("id").asText(), "agent.refused").getFirst();
         assertThat(refused.event().target()).isEqualTo("call:locks.acquire");
         assertThat(refused.event().details()).containsEntry("code", "invalid_request");
+    }
+
+    /**
+     * N agents in a ring each hold one lock and then ask for the next one's: the last to ask closes the cycle and
+     * is refused with it named; it gives its lock back, and the others then finish.
+     */
+    @ParameterizedTest(name = "a ring of {0} agents")
+    @ValueSource(ints = {2, 3})
+    void aDeadlockBetweenSandboxesIsRefusedToTheYoungestWaiter(int n) throws Exception {
+        String ring = "ring" + n;
+        List<String> ids = new ArrayList<>();
+        try (Bus.Subscription held = node.bus().subscribe("default", "sync.held", 16)) {
+            for (int i = 0; i < n; i++) {
+                ids.add(submit(Map.of("mode", "ring", "tag", ring + "-" + i, "first", "jobs/" + ring + "/" + i,
+                        "second", "jobs/" + ring + "/" + ((i + 1) % n))));
+                assertThat(held.next(Duration.ofSeconds(60))).as("agent %d holds its first lock", i).isPresent();
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            node.bus().publish("default", "sync.go." + ring + "-" + i, "{}".getBytes(), java.util.Optional.empty());
+            if (i < n - 1) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (audit(ids.get(i), "lock.wait").isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+                assertThat(audit(ids.get(i), "lock.wait")).as("agent %d waits", i).isNotEmpty();
+            }
+        }
+        JsonNode refused = finished(ids.getLast()).path("result");
+        assertThat(refused.path("code").asText()).isEqualTo("deadlock");
+        assertThat(refused.path("message").asText()).contains("would deadlock")
+                .contains("task " + ids.getLast()).contains("task " + ids.getFirst())
+                .contains("\"jobs/" + ring + "/0\"");
+        assertThat(refused.path("message").asText().split("waits for lock")).hasSize(n + 1);
+        assertThat(audit(ids.getLast(), "lock.deadlock")).hasSize(1);
+        for (String id : ids.subList(0, n - 1))
+            assertThat(finished(id).path("result").path("code").asText()).as(id).isEqualTo("granted");
     }
 
     @Test
