@@ -3,6 +3,8 @@ package dev.aegis.cli;
 import dev.aegis.api.RateLimits;
 import dev.aegis.api.Transport;
 import dev.aegis.core.HostFolders;
+import dev.aegis.core.Coordinator;
+import dev.aegis.core.Delegation;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Quantities;
@@ -71,6 +73,13 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--secrets-key-file", description = "file holding the base64 AES-256 key for tenant secrets "
             + "(default $AEGIS_SECRETS_KEY, else <data>/secrets.key, made on first start)")
     Path secretsKeyFile;
+
+    @Option(names = "--max-delegation-depth", defaultValue = "4",
+            description = "levels of child tasks (tasks.delegate) below a submitted task; 0 turns delegation off (default ${DEFAULT-VALUE})")
+    int maxDelegationDepth;
+
+    @Option(names = "--max-children", defaultValue = "32", description = "child tasks one task may start (default ${DEFAULT-VALUE})")
+    int maxChildren;
 
     @Option(names = "--nats", description = "run the message bus on this NATS server (e.g. nats://127.0.0.1:4222, with JetStream); "
             + "default: in this process")
@@ -159,10 +168,21 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         return all;
     }
 
+    /** The bus's place and the delegation limits from the flags, over {@code base}. */
+    Node.Coordination coordination(Node.Coordination base) {
+        if (maxDelegationDepth < 0) throw new IllegalArgumentException("--max-delegation-depth: " + maxDelegationDepth
+                + " is negative; use 0 (no delegation) or more");
+        if (maxChildren < 0) throw new IllegalArgumentException("--max-children: " + maxChildren + " is negative; use 0 or more");
+        Coordinator.Limits l = base.limits();
+        return new Node.Coordination(Optional.ofNullable(nats), new Coordinator.Limits(l.locks(), l.bus(),
+                new Delegation.Limits(maxDelegationDepth, maxChildren, l.tasks().maxWait())));
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         RateLimits.Config rates = rateLimits();
         Transport transport = transport();
+        Node.Coordination coordination = coordination(Node.Coordination.DEFAULT);
         // The server's console shows one JSON access-log line per request; other commands keep it quiet.
         System.setProperty("org.slf4j.simpleLogger.log.dev.aegis.api.access", "info");
         Path dir = DataDir.resolve(data);
@@ -173,7 +193,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
                 .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())
                         .withFolders(folders()))
-                .withCoordination(new Node.Coordination(Optional.ofNullable(nats), base.coordination().limits())));
+                .withCoordination(coordination));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
