@@ -135,6 +135,7 @@ public final class Node implements AutoCloseable {
     private final AgentApiServer agentApi;
     private final LocalLocks locks;
     private final Bus bus;
+    private final Coordinator coordinator;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
     private final Optional<ApiServer> api;
@@ -179,7 +180,7 @@ public final class Node implements AutoCloseable {
                 new LocalHostFolders(config.security().folders()));
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
-        Coordinator coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
+        this.coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
         ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(config.security().fetcher())), audit);
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
@@ -254,6 +255,7 @@ public final class Node implements AutoCloseable {
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
         locks.close();
+        coordinator.close();
         bus.close();
         try {
             docker.close();

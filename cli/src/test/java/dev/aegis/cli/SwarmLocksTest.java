@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.core.AuditQuery;
 import dev.aegis.core.AuditRecord;
 import dev.aegis.core.Bus;
+import dev.aegis.core.HostFolders;
 import dev.aegis.core.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,17 @@ class SwarmLocksTest {
                         except AegisError as e:
                             outcome = {"code": e.code, "message": e.message}
                 result(outcome)
+            elif mode == "file-counter":
+                for _ in range(task["times"]):
+                    with lock("counter", timeout=60) as token:
+                        with open("/shared/counter.txt") as f:
+                            value = int(f.read() or "0")
+                        time.sleep(0.001)  # widen the read-modify-write window: without the lock, updates would be lost
+                        with open("/shared/counter.txt", "w") as f:
+                            f.write(str(value + 1))
+                        with open("/shared/tokens.log", "a") as f:
+                            f.write("%d\\n" % token)
+                result({"done": task["times"]})
             elif mode == "try":
                 got = locks.try_acquire(task["name"], timeout=task.get("timeout", 0.2))
                 result({"got": got is not None})
@@ -73,10 +85,16 @@ class SwarmLocksTest {
     static Path dir;
     Node node;
     Http http;
+    Path shared;
 
     @BeforeAll
     void start() throws Exception {
-        node = new Node(Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of()));
+        shared = Files.createDirectories(dir.resolve("shared"));
+        Files.writeString(shared.resolve("counter.txt"), "0");
+        Files.writeString(shared.resolve("tokens.log"), "");
+        Node.Config config = Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of());
+        node = new Node(config.withSecurity(config.security().withFolders(
+                List.of(HostFolders.Approved.parse(shared + "=/shared", true)))));
         http = new Http(node.url(), node.firstAdminKey().orElseThrow());
         Path d = Files.createDirectories(dir.resolve("agents/locker"));
         Files.writeString(d.resolve("agent.py"), AGENT);
@@ -86,7 +104,10 @@ class SwarmLocksTest {
                 runtime: bubblewrap
                 entrypoint: ["python3", "agent.py"]
                 resources: {timeout: 60s, memory: 128Mi}
-                permissions: {locks: ["counter", "jobs/*"], bus: {publish: ["sync.held"], subscribe: ["sync.go.*"]}}
+                permissions:
+                  locks: ["counter", "jobs/*"]
+                  bus: {publish: ["sync.held"], subscribe: ["sync.go.*"]}
+                  filesystem: {write: ["/shared"]}
                 pool: {max: 8}
                 """);
         assertThat(http.upload("/v1/agents", TarGz.pack(d)).status()).isEqualTo(201);
@@ -140,6 +161,17 @@ class SwarmLocksTest {
         assertThat(grant.event().actor()).startsWith("agent:i-");
         assertThat(grant.event().target()).isEqualTo("lock:counter");
         assertThat(audit(ids.getFirst(), "lock.release")).hasSize(1);
+    }
+
+    /** The issue's check, on a real shared file: concurrent sandboxes increment it under the lock and lose nothing. */
+    @Test
+    void concurrentSandboxesIncrementASharedFileExactlyUnderTheLock() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 6; i++) ids.add(submit(Map.of("mode", "file-counter", "times", 10)));
+        for (String id : ids) assertThat(finished(id).path("state").asText()).as(id).isEqualTo("succeeded");
+        assertThat(Files.readString(shared.resolve("counter.txt"))).isEqualTo("60");
+        List<Long> tokens = Files.readAllLines(shared.resolve("tokens.log")).stream().map(Long::parseLong).toList();
+        assertThat(tokens).hasSize(60).isSorted().doesNotHaveDuplicates();
     }
 
     @Test

@@ -7,7 +7,7 @@ import java.util.Map;
  * ports and child tasks, tied to the lifecycle of tasks (whatever a task holds or listens to ends with it), and
  * every task's lifecycle published on the bus's durable stream.
  */
-public final class Coordinator {
+public final class Coordinator implements AutoCloseable {
     /** The operator's bounds on coordination. */
     public record Limits(AgentLocks.Limits locks, AgentBus.Limits bus, Delegation.Limits tasks) {
         public static final Limits DEFAULT = new Limits(AgentLocks.Limits.DEFAULT, AgentBus.Limits.DEFAULT, Delegation.Limits.DEFAULT);
@@ -18,6 +18,7 @@ public final class Coordinator {
     private final Delegation tasks;
     private final Bus port;
     private final AuditLog audit;
+    private final LifecycleEvents lifecycle;
 
     public Coordinator(Orchestrator orchestrator, Locks locks, Bus bus, Limits limits) {
         this.locks = new AgentLocks(locks, orchestrator.audit, limits.locks());
@@ -25,7 +26,8 @@ public final class Coordinator {
         this.tasks = new Delegation(orchestrator, limits.tasks());
         this.port = bus;
         this.audit = orchestrator.audit;
-        orchestrator.events().observe(new LifecycleEvents(bus));
+        this.lifecycle = new LifecycleEvents(bus);
+        orchestrator.events().observe(lifecycle);
         orchestrator.events().observe(new TaskEvents.Observer() {
             @Override
             public void ended(Task task) {
@@ -37,6 +39,12 @@ public final class Coordinator {
             @Override
             public void booted(String runtime, java.time.Duration took) {}
         });
+    }
+
+    /** Stops publishing lifecycle events; call before closing the bus. */
+    @Override
+    public void close() {
+        lifecycle.close();
     }
 
     public AgentLocks locks() {

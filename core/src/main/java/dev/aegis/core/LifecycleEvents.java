@@ -25,10 +25,16 @@ final class LifecycleEvents implements TaskEvents.Observer {
     private final BlockingQueue<Step> queue = new ArrayBlockingQueue<>(10_000);
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    private final Thread sender;
 
     LifecycleEvents(Bus bus) {
         this.bus = bus;
-        Thread.ofVirtual().name("lifecycle-events").start(this::send);
+        this.sender = Thread.ofVirtual().name("lifecycle-events").start(this::send);
+    }
+
+    /** Stops the sender; steps still queued are not published (the store has them). */
+    void close() {
+        sender.interrupt();
     }
 
     @Override
