@@ -70,7 +70,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             say("agent code (immutable): " + dir.resolve("agents/default"));
             say("agent library:          " + dir.resolve("lib/python/aegis_agent"));
             try (Stream<Path> left = Files.list(dir.resolve("run/bubblewrap"))) {
-                say("sandboxes left behind:  " + left.count() + " (each was destroyed after its one task)");
+                // Instance folders only: the runtime also keeps its shared files (passwd, seccomp, aegis-init) there.
+                long instances = left.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("i-")).count();
+                say("sandboxes left behind:  " + instances + " (each was destroyed after its one task; warm ones wait for theirs)");
             }
         }
         System.out.println("\nDone. Inspect with: sqlite3 " + dir.resolve("aegis.db") + " 'select id, agent, state from tasks'");
