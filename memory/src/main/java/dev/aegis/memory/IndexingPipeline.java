@@ -53,7 +53,8 @@ final class IndexingPipeline implements AutoCloseable {
     private final Map<String, Counters> counters = new ConcurrentHashMap<>();
     private final Thread worker;
     private final Object idle = new Object();
-    private volatile boolean busy;
+    /** Tasks accepted and not yet indexed; counted at offer, so a task just taken off the queue still counts. */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     IndexingPipeline(Function<String, TenantIndex> indexes, EmbeddingService embeddings, TaskLogs logs, AuditLog audit, Clock clock,
                      int chunkTokens, int overlap, int capacity) {
@@ -71,8 +72,10 @@ final class IndexingPipeline implements AutoCloseable {
     /** Queues an ended task; never blocks. */
     void offer(Task task) {
         Counters c = counters(task.tenant());
+        pending.incrementAndGet();
         if (queue.offer(task)) c.queued().incrementAndGet();
         else {
+            pending.decrementAndGet();
             c.dropped().incrementAndGet();
             LOG.warn("memory: indexing queue full ({} tasks); task {} of {} is not remembered", queue.size(), task.id(), task.tenant());
         }
@@ -86,7 +89,7 @@ final class IndexingPipeline implements AutoCloseable {
     boolean awaitIdle(java.time.Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (idle) {
-            while (busy || !queue.isEmpty()) {
+            while (pending.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
                 idle.wait(Math.max(1, left / 1_000_000));
@@ -103,7 +106,6 @@ final class IndexingPipeline implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            busy = true;
             try {
                 index(task);
             } catch (RuntimeException e) {
@@ -111,7 +113,7 @@ final class IndexingPipeline implements AutoCloseable {
             } finally {
                 counters(task.tenant()).queued().decrementAndGet();
                 synchronized (idle) {
-                    busy = false;
+                    pending.decrementAndGet();
                     idle.notifyAll();
                 }
             }
