@@ -8,6 +8,13 @@
  *     program bwrap reads with --seccomp 3), then execs PROGRAM. exec keeps the pid, so bwrap and everything it
  *     forks are born inside the limits, with no window where the agent runs unlimited.
  *
+ *   aegis-init spare [--join FILE]...
+ *     On the host, made ahead of time: joins the cgroups now, prints "aegis-spare" and a newline, then waits on stdin for the rest of an enter command
+ *     line and the environment to run it with (the format is read_command's), and goes on as enter. Why: on cgroup
+ *     v1 the first write to cgroup.procs after an idle spell waits for an RCU grace period (the kernel's
+ *     cgroup_threadgroup_rwsem), 7-25 ms on a small VM, which a spare pays while the previous agent still runs.
+ *     Dies with the orchestrator (parent-death signal) and exits quietly when stdin closes first.
+ *
  *   aegis-init shim [--stdin FILE] [--unset NAME]... -- PROGRAM [ARG]...
  *     Inside the sandbox, in place of a /bin/sh shim: when /run/aegis/egress.sock exists, starts the egress relay
  *     (127.0.0.1:3128 inside the sandbox, each TCP connection relayed to a new connection on that unix socket);
@@ -38,6 +45,7 @@
 #include <unistd.h>
 
 #define READY "aegis-ready\n"
+#define SPARE_READY "aegis-spare\n"
 #define EGRESS_SOCKET "/run/aegis/egress.sock"
 #define EGRESS_PORT 3128
 #define MAX_OPTIONS 64
@@ -47,13 +55,29 @@ static void die(int code, const char *what, const char *detail) {
     _exit(code);
 }
 
+/* For errors that are not a failed call: no errno text. */
+static void refuse(const char *what, const char *detail) {
+    dprintf(2, "aegis-init: %s%s%s\n", what, detail ? " " : "", detail ? detail : "");
+    _exit(125);
+}
+
 static void usage(void) {
     dprintf(2, "usage: aegis-init enter [--join FILE]... [--fsize BYTES] [--fd3 FILE] -- PROGRAM [ARG]...\n"
+               "       aegis-init spare [--join FILE]...   (then the rest of an enter command line on stdin)\n"
                "       aegis-init shim [--stdin FILE] [--unset NAME]... -- PROGRAM [ARG]...\n");
     _exit(2);
 }
 
-/* ---- enter: host side ---- */
+/* ---- enter and spare: host side ---- */
+
+/* Moves this process into the cgroup whose cgroup.procs file is `procs`. */
+static void join(const char *procs) {
+    char pid[24];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pid, n) != n) die(125, "cannot join cgroup: write", procs);
+    close(fd);
+}
 
 static int enter(int argc, char **argv) {
     const char *joins[MAX_OPTIONS];
@@ -71,13 +95,7 @@ static int enter(int argc, char **argv) {
     if (i + 1 >= argc) usage();
     char **program = argv + i + 1;
 
-    char pid[24];
-    int n = snprintf(pid, sizeof pid, "%d\n", (int) getpid());
-    for (int j = 0; j < njoins; j++) {
-        int fd = open(joins[j], O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, pid, n) != n) die(125, "cannot join cgroup: write", joins[j]);
-        close(fd);
-    }
+    for (int j = 0; j < njoins; j++) join(joins[j]);
     if (fsize >= 0) {
         struct rlimit r = {(rlim_t) fsize, (rlim_t) fsize};
         if (setrlimit(RLIMIT_FSIZE, &r) != 0) die(125, "cannot set the file size limit", NULL);
@@ -93,6 +111,69 @@ static int enter(int argc, char **argv) {
     execv(program[0], program);
     die(127, "cannot run", program[0]);
     return 127;
+}
+
+/* Reads exactly n bytes; false on EOF or error. */
+static bool read_fully(int fd, char *buf, size_t n) {
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r == 0 || (r < 0 && errno != EINTR)) return false;
+        if (r > 0) got += r;
+    }
+    return true;
+}
+
+/* The command a spare waits for: a decimal byte count and a newline, then that many bytes of NUL-terminated
+ * strings: the enter arguments, an empty string, the environment (NAME=value each), an empty string. Read exactly,
+ * so whatever follows on stdin (the go line, the task) stays for the sandbox. Exits 0 when stdin closes first. */
+static int read_command(char ***args, char ***env) {
+    char digits[16];
+    size_t n = 0, len;
+    for (char c = 0; c != '\n';) {
+        ssize_t r = read(0, &c, 1);
+        if (r == 0) _exit(0);
+        if (r < 0 && errno != EINTR) _exit(0);
+        if (r == 1 && c != '\n') {
+            if (c < '0' || c > '9' || n + 1 >= sizeof digits) refuse("spare: bad command length on stdin", NULL);
+            digits[n++] = c;
+        }
+    }
+    digits[n] = 0;
+    len = strtoul(digits, NULL, 10);
+    if (len == 0 || len > (1 << 20)) refuse("spare: command length out of range", digits);
+    char *buf = malloc(len + 1);
+    if (!buf || !read_fully(0, buf, len)) _exit(0);
+    buf[len] = 0;
+    char **lists[2];
+    char *p = buf, *end = buf + len;
+    int argc = 0;
+    for (int k = 0; k < 2; k++) {
+        lists[k] = calloc(len / 2 + 2, sizeof(char *));
+        if (!lists[k]) die(125, "spare: out of memory", NULL);
+        int m = 0;
+        for (; p < end && *p; p += strlen(p) + 1) lists[k][m++] = p;
+        if (p >= end) refuse("spare: command on stdin is not terminated", NULL);
+        p++; /* the empty string ending the list */
+        if (k == 0) argc = m;
+    }
+    *args = lists[0];
+    *env = lists[1];
+    return argc;
+}
+
+static int spare(int argc, char **argv) {
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0); /* the orchestrator died before the line above */
+    for (int i = 0; i < argc; i += 2) {
+        if (i + 1 >= argc || strcmp(argv[i], "--join") != 0) usage();
+        join(argv[i + 1]);
+    }
+    if (write(1, SPARE_READY, sizeof SPARE_READY - 1) != sizeof SPARE_READY - 1) _exit(0);
+    char **args, **env;
+    int n = read_command(&args, &env);
+    environ = env;
+    return enter(n, args);
 }
 
 /* ---- the egress relay: 127.0.0.1:3128 -> /run/aegis/egress.sock ---- */
@@ -251,6 +332,7 @@ static int shim(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "spare") == 0) return spare(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "shim") == 0) return shim(argc - 2, argv + 2);
     usage();
     return 2;

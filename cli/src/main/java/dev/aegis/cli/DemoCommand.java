@@ -1,6 +1,7 @@
 package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -69,8 +70,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             say("metadata (SQLite):     " + dir.resolve("aegis.db"));
             say("agent code (immutable): " + dir.resolve("agents/default"));
             say("agent library:          " + dir.resolve("lib/python/aegis_agent"));
-            try (Stream<Path> left = Files.list(dir.resolve("run/bubblewrap"))) {
-                // Instance folders only: the runtime also keeps its shared files (passwd, seccomp, aegis-init) there.
+            Path sandboxes = BubblewrapRuntime.instanceRoot(dir.resolve("run/bubblewrap"));
+            try (Stream<Path> left = Files.isDirectory(sandboxes) ? Files.list(sandboxes) : Stream.empty()) {
                 long instances = left.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("i-")).count();
                 say("sandboxes left behind:  " + instances + " (each was destroyed after its one task; warm ones wait for theirs)");
             }

@@ -1,5 +1,7 @@
 package dev.aegis.cli;
 
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -26,12 +28,14 @@ final class Leftovers {
     static List<String> of(Path dataDir) throws Exception {
         List<String> found = new ArrayList<>();
         Path state = dataDir.resolve("run/bubblewrap");
-        if (Files.isDirectory(state)) try (Stream<Path> s = Files.list(state)) {
-            s.filter(Files::isDirectory).forEach(p -> found.add("folder " + p));
-        }
+        for (Path dir : List.of(state, BubblewrapRuntime.instanceRoot(state)))
+            if (Files.isDirectory(dir)) try (Stream<Path> s = Files.list(dir)) {
+                s.filter(Files::isDirectory).forEach(p -> found.add("folder " + p));
+            }
         // Instance cgroups under this data folder's own parent, aegis-<8 hex of sha256(state dir)>, in any controller.
         for (Path dir : cgroupParents(dataDir)) try (Stream<Path> kids = Files.list(dir)) {
-            kids.filter(Files::isDirectory).forEach(k -> found.add("cgroup " + k));
+            // Spare launchers (named _spare.*) are the runtime's own, like its shared files, not a sandbox's leftovers.
+            kids.filter(k -> Files.isDirectory(k) && !k.getFileName().toString().startsWith("_spare.")).forEach(k -> found.add("cgroup " + k));
         }
         Path staging = dataDir.resolve("staging");
         if (Files.isDirectory(staging)) try (Stream<Path> s = Files.list(staging)) {

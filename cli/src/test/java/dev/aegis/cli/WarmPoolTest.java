@@ -6,6 +6,7 @@ import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.Transition;
+import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +102,7 @@ class WarmPoolTest {
             var killed = http.post("/v1/instances/" + warmId + "/terminate", Map.of());
             assertThat(killed.status()).isEqualTo(200);
             assertThat(killed.body().path("state").asText()).isEqualTo("terminated");
-            assertThat(data.resolve("run/bubblewrap").resolve(warmId)).doesNotExist();
+            assertThat(BubblewrapRuntime.instanceRoot(data.resolve("run/bubblewrap")).resolve(warmId)).doesNotExist();
             CrashRecoveryTest.waitFor(() -> http.get("/v1/instances").body().path("instances").size() == 2);
             assertThat(http.get("/v1/instances").body().toString()).doesNotContain(warmId);
 

@@ -101,6 +101,44 @@ class AegisInitTest {
         assertThat(r.err()).contains("cannot join cgroup", "missing/cgroup.procs");
     }
 
+    /** The spare's stdin format: byte count, newline, NUL-terminated arguments, empty string, environment, empty string. */
+    private static String command(List<String> args, List<String> env) {
+        StringBuilder b = new StringBuilder();
+        for (String a : args) b.append(a).append('\0');
+        b.append('\0');
+        for (String e : env) b.append(e).append('\0');
+        b.append('\0');
+        return b.toString().getBytes(StandardCharsets.UTF_8).length + "\n" + b;
+    }
+
+    @Test
+    void spareJoinsFirstThenRunsTheCommandFromStdinWithItsEnvironmentOnly() throws Exception {
+        Path procs = Files.createFile(dir.resolve("procs"));
+        String cmd = command(List.of("--fsize", "1024000", "--", "/bin/sh", "-c", "echo $$; ulimit -f; env | sort; cat"),
+                List.of("A=1", "B=two words"));
+        Result r = run(cmd + "go\nthe task", Map.of("HOST_SECRET", "x"), "spare", "--join", procs.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.getFirst()).as("printed once joined").isEqualTo("aegis-spare");
+        assertThat(Files.readString(procs).strip()).isEqualTo(lines.get(1));
+        assertThat(lines.get(2)).isEqualTo("2000");
+        // Only the environment it was sent (sh adds PWD and a few of its own), and stdin after the command untouched.
+        assertThat(r.out()).contains("A=1\nB=two words\n").doesNotContain("HOST_SECRET").endsWith("go\nthe task");
+    }
+
+    @Test
+    void spareExitsQuietlyWhenStdinClosesAndRefusesAMalformedCommand() throws Exception {
+        assertThat(run("", Map.of(), "spare")).isEqualTo(new Result(0, "aegis-spare\n", ""));
+        assertThat(run("12\n--\0", Map.of(), "spare")).isEqualTo(new Result(0, "aegis-spare\n", "")); // closed mid-command
+        Result letters = run("abc\n", Map.of(), "spare");
+        assertThat(letters.code()).isEqualTo(125);
+        assertThat(letters.err()).contains("bad command length");
+        Result unterminated = run("11\n--\0/bin/true", Map.of(), "spare");
+        assertThat(unterminated.code()).isEqualTo(125);
+        assertThat(unterminated.err()).contains("not terminated");
+        assertThat(run("", Map.of(), "spare", "--fsize", "1").code()).as("only --join before the command").isEqualTo(2);
+    }
+
     @Test
     void unknownUsageIsRefused() throws Exception {
         assertThat(run("", Map.of(), "frobnicate").code()).isEqualTo(2);

@@ -35,18 +35,22 @@ import java.util.stream.Stream;
 public final class BubblewrapRuntime implements AgentRuntime, Metered {
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     private final Path stateDir;
+    private final Path instanceRoot;
     private final Optional<Cgroup> cgroup;
     private final Optional<byte[]> seccomp = SeccompFilter.forHost();
     private final Map<InstanceId, Sandbox> instances = new ConcurrentHashMap<>();
     /** spawn() holds it shared, reclaim() exclusive: reclaim may remove the cgroup parent a spawn is about to use. */
     private final ReadWriteLock layout = new ReentrantReadWriteLock();
+    private final Optional<Spares> spares;
     private volatile HostProbe probe;
     private volatile SharedFiles shared;
 
-    /** @param stateDir where per-instance folders live, e.g. {@code <dataDir>/run/bubblewrap}; also scopes the cgroups */
+    /** @param stateDir the runtime's files, e.g. {@code <dataDir>/run/bubblewrap}; also names its cgroups and instance folder root */
     public BubblewrapRuntime(Path stateDir) {
         this.stateDir = stateDir.toAbsolutePath().normalize();
         this.cgroup = Cgroup.detect(CGROUP_ROOT, cgroupParent(this.stateDir));
+        this.instanceRoot = instanceRoot(this.stateDir);
+        this.spares = cgroup.filter(c -> c instanceof CgroupV1).map(c -> new Spares((CgroupV1) c, layout.readLock()));
     }
 
     /** {@code aegis-<first 8 hex of sha256(stateDir)>}: each orchestrator (data folder) owns its own subtree. */
@@ -57,6 +61,12 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Where the runtime for {@code stateDir} keeps its instance folders: on tmpfs when the host has one, see InstanceFolder. */
+    public static Path instanceRoot(Path stateDir) {
+        Path dir = stateDir.toAbsolutePath().normalize();
+        return InstanceFolder.root(dir, cgroupParent(dir));
     }
 
     @Override
@@ -82,7 +92,7 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         try {
             SharedFiles files = shared;
             if (!files.intact()) shared = files = SharedFiles.install(stateDir, seccomp);
-            instances.put(spec.id(), Sandbox.start(spec, p.bwrap().orElseThrow(), files, cgroup.orElseThrow(), stateDir));
+            instances.put(spec.id(), Sandbox.start(spec, p.bwrap().orElseThrow(), files, cgroup.orElseThrow(), instanceRoot, spares));
             return spec.id();
         } finally {
             layout.readLock().unlock();
@@ -122,15 +132,19 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         if (cgroup.isEmpty()) return 0;
         layout.writeLock().lock();
         try {
+            spares.ifPresent(Spares::clear);
             Set<String> leftovers = new TreeSet<>(cgroup.get().children());
             leftovers.addAll(instanceFolders());
             instances.keySet().forEach(id -> leftovers.remove(id.value()));
             for (String name : leftovers) {
                 cgroup.get().remove(name);
-                InstanceFolder.delete(stateDir.resolve(name));
+                InstanceFolder.delete(instanceRoot.resolve(name));
             }
-            if (instances.isEmpty()) cgroup.get().removeParent();
-            return leftovers.size();
+            if (instances.isEmpty()) {
+                cgroup.get().removeParent();
+                if (!instanceRoot.equals(stateDir)) removeIfEmpty(instanceRoot);
+            }
+            return (int) leftovers.stream().filter(n -> !n.startsWith(Spares.PREFIX)).count(); // a spare was no instance
         } finally {
             layout.writeLock().unlock();
         }
@@ -143,6 +157,14 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
 
     Path stateDir() {
         return stateDir;
+    }
+
+    Optional<Spares> spares() {
+        return spares;
+    }
+
+    Path instanceRoot() {
+        return instanceRoot;
     }
 
     Optional<Cgroup> cgroup() {
@@ -163,9 +185,17 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         return probe = p;
     }
 
+    private static void removeIfEmpty(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (someone else's files) or not ours: left alone
+        }
+    }
+
     /** Only folders we made (they hold the marker) or empty ones: the state dir may be shared with other files. */
     private Set<String> instanceFolders() {
-        try (Stream<Path> s = Files.list(stateDir)) {
+        try (Stream<Path> s = Files.list(instanceRoot)) {
             Set<String> names = new TreeSet<>();
             for (Path dir : s.filter(Files::isDirectory).toList()) {
                 boolean ours = Files.exists(dir.resolve(InstanceFolder.MARKER));
@@ -177,7 +207,7 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         } catch (NoSuchFileException e) {
             return Set.of();
         } catch (IOException e) {
-            throw new RuntimeFailure("cannot list state dir " + stateDir + ": " + e, e);
+            throw new RuntimeFailure("cannot list instance folders in " + instanceRoot + ": " + e, e);
         }
     }
 }

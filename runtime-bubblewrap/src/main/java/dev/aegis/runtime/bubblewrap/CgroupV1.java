@@ -1,9 +1,12 @@
 package dev.aegis.runtime.bubblewrap;
 
 import dev.aegis.core.Manifest.Resources;
+import dev.aegis.core.RuntimeFailure;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,6 +22,7 @@ final class CgroupV1 implements Cgroup {
     private final Path memory, pids, cpu;
     private final Path freezer; // null when the freezer controller is not mounted
     private final Path cpuacct; // where cpuacct.usage is: its own hierarchy, or co-mounted with cpu
+    private final boolean memsw; // swap accounting is on: memory.memsw.* files exist
 
     CgroupV1(Path root, String parent) {
         memory = root.resolve("memory").resolve(parent);
@@ -31,6 +35,7 @@ final class CgroupV1 implements Cgroup {
         boolean separate = Files.isDirectory(acct) && !Files.exists(root.resolve("cpu").resolve("cpuacct.usage"));
         cpuacct = separate ? acct.resolve(parent) : cpu;
         if (separate) parents.add(cpuacct);
+        memsw = Files.exists(root.resolve("memory").resolve("memory.memsw.limit_in_bytes"));
     }
 
     @Override
@@ -47,16 +52,45 @@ final class CgroupV1 implements Cgroup {
     public List<Path> create(String name, Resources limits) {
         prepare();
         parents.forEach(p -> Cgroup.mkdir(p.resolve(name)));
-        Path mem = memory.resolve(name);
-        Cgroup.write(mem.resolve("memory.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-        // memsw caps memory+swap; without it a sandbox could swap past its limit. Absent when swap accounting is off.
-        if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes")))
-            Cgroup.write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(limits.memoryBytes()));
-        Cgroup.write(pids.resolve(name).resolve("pids.max"), Integer.toString(limits.pids()));
-        Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
-        long quota = Math.max(1000, Math.round(limits.cpu() * CPU_PERIOD_US));
-        Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_quota_us"), Long.toString(quota));
+        limit(name, limits, null);
         return procs(name);
+    }
+
+    /**
+     * Renames a spare's cgroup ({@link Spares}) to the instance's name (rename(2): v1 allows it within one parent) and
+     * rewrites the limits that differ from those it was made with.
+     */
+    List<Path> adopt(String spare, String name, Resources limits, Resources made) {
+        for (Path p : parents) {
+            try {
+                Files.move(p.resolve(spare), p.resolve(name), StandardCopyOption.ATOMIC_MOVE); // a bare rename(2)
+            } catch (IOException e) {
+                throw new RuntimeFailure("cannot rename cgroup " + p.resolve(spare) + " to " + name + ": " + e, e);
+            }
+        }
+        limit(name, limits, made);
+        return procs(name);
+    }
+
+    /** Writes the limits that differ from {@code before}: all of them for a new cgroup ({@code before} null). */
+    private void limit(String name, Resources limits, Resources before) {
+        Path mem = memory.resolve(name);
+        if (before == null || before.memoryBytes() != limits.memoryBytes()) {
+            // memsw caps memory+swap, or a sandbox could swap past its limit (absent when swap accounting is off).
+            // The kernel keeps limit <= memsw at every step: raise memsw first, lower it last.
+            String bytes = Long.toString(limits.memoryBytes());
+            boolean raise = before != null && limits.memoryBytes() > before.memoryBytes();
+            if (memsw && raise) Cgroup.write(mem.resolve("memory.memsw.limit_in_bytes"), bytes);
+            Cgroup.write(mem.resolve("memory.limit_in_bytes"), bytes);
+            if (memsw && !raise) Cgroup.write(mem.resolve("memory.memsw.limit_in_bytes"), bytes);
+        }
+        if (before == null || before.pids() != limits.pids())
+            Cgroup.write(pids.resolve(name).resolve("pids.max"), Integer.toString(limits.pids()));
+        if (before == null) Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
+        if (before == null || before.cpu() != limits.cpu()) {
+            long quota = Math.max(1000, Math.round(limits.cpu() * CPU_PERIOD_US));
+            Cgroup.write(cpu.resolve(name).resolve("cpu.cfs_quota_us"), Long.toString(quota));
+        }
     }
 
     @Override

@@ -20,7 +20,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The host folder of one instance, {@code <stateDir>/<id>/}: the host files only this sandbox sees (task.json and
+ * The host folder of one instance, {@code <root>/<id>/} (see {@link #root}): the host files only this sandbox sees (task.json and
  * result.json), so deleting it releases them all. Files every sandbox shares are {@link SharedFiles}.
  * <p>
  * Modes are 0700/0600 on purpose: bwrap (not setuid) maps the sandbox's uid 1000 to the orchestrator's own
@@ -38,13 +38,36 @@ record InstanceFolder(Path dir) {
     /** Text read with a cap. */
     record Capped(String text, boolean truncated) {}
 
-    static InstanceFolder create(Path stateDir, InstanceId id) {
-        Path dir = stateDir.resolve(id.value());
+    /**
+     * Where a runtime keeps its instance folders: {@code /dev/shm/<name>} when /dev/shm is a tmpfs, else the state dir.
+     * Why: making and deleting a folder with its three files cost 1.9 ms per sandbox on this host's ext4 (journalled
+     * metadata), 0.07 ms on tmpfs; and no task's files outlive a reboot. An agent's result.json then counts against its
+     * own memory limit (tmpfs pages are charged to the cgroup of the process that writes them).
+     */
+    static Path root(Path stateDir, String name) {
+        Path shm = Path.of("/dev/shm");
         try {
-            if (!Files.isDirectory(stateDir)) Files.createDirectories(stateDir);
+            return Files.isDirectory(shm) && Files.getFileStore(shm).type().equals("tmpfs") ? shm.resolve(name) : stateDir;
+        } catch (IOException e) {
+            return stateDir;
+        }
+    }
+
+    static InstanceFolder create(Path root, InstanceId id) {
+        Path dir = root.resolve(id.value());
+        try {
+            if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(root.getParent());
+                try {
+                    Files.createDirectory(root, DIR_MODE);
+                } catch (FileAlreadyExistsException e) {
+                    // a concurrent spawn made it, or something else is there: ours() decides
+                }
+            }
+            ours(root);
             Files.createDirectory(dir, DIR_MODE);
         } catch (FileAlreadyExistsException e) {
-            throw new RuntimeFailure("instance " + id + " already exists in " + stateDir + ": spawn needs a fresh id");
+            throw new RuntimeFailure("instance " + id + " already exists in " + root + ": spawn needs a fresh id");
         } catch (IOException e) {
             throw new RuntimeFailure("cannot create instance folder " + dir + ": " + e + " (the state dir must be writable)", e);
         }
@@ -56,6 +79,19 @@ record InstanceFolder(Path dir) {
             folder.delete();
             throw new RuntimeFailure("cannot write instance folder " + dir + ": " + e, e);
         }
+    }
+
+    /**
+     * Refuses a root that is a link, not ours, or writable by others: /dev/shm is world-writable, so another user could
+     * have made the folder first to read or swap a task's files.
+     */
+    private static void ours(Path root) throws IOException {
+        Object owner = Files.getAttribute(root, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Object self = Files.getAttribute(Path.of("/proc/self/"), "unix:uid");
+        int mode = (Integer) Files.getAttribute(root, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS) || !owner.equals(self) || (mode & 0022) != 0)
+            throw new RuntimeFailure("instance folder root " + root + " is not a directory owned by uid " + self + " and closed to"
+                    + " other users; remove it (another user may have made it) and retry");
     }
 
     Path file(String name) {

@@ -50,16 +50,26 @@ final class Sandbox {
     }
 
     /** Builds folder, cgroup and process, and returns once the agent waits for its task; on failure leaves nothing. */
-    static Sandbox start(SandboxSpec spec, Path bwrap, SharedFiles shared, Cgroup cgroup, Path stateDir) {
+    static Sandbox start(SandboxSpec spec, Path bwrap, SharedFiles shared, Cgroup cgroup, Path stateDir, Optional<Spares> spares) {
         InstanceFolder folder = InstanceFolder.create(stateDir, spec.id());
         Sandbox sandbox = null;
         try {
-            List<Path> procs = cgroup.create(spec.id().value(), spec.manifest().resources());
-            ProcessBuilder pb = new ProcessBuilder(BwrapCommand.argv(bwrap, shared, spec, folder, procs));
-            pb.directory(folder.dir().toFile());
-            pb.environment().clear();
-            pb.environment().putAll(BwrapCommand.environment(spec));
-            sandbox = new Sandbox(spec, folder, cgroup, Launcher.start(pb));
+            String name = spec.id().value();
+            Optional<Spares.Spare> spare = spares.flatMap(s -> s.take(shared.init(), spec.manifest().resources()));
+            if (spare.isPresent()) {
+                // A launcher already in its cgroup (see Spares): name and limits, then the command on its stdin.
+                spares.get().adopt(spare.get(), name, spec.manifest().resources());
+                List<String> argv = BwrapCommand.argv(bwrap, shared, spec, folder, List.of());
+                sandbox = new Sandbox(spec, folder, cgroup, spare.get().process());
+                sandbox.send(Spares.command(argv.subList(2, argv.size()), BwrapCommand.environment(spec))); // past "init enter"
+            } else {
+                List<Path> procs = cgroup.create(name, spec.manifest().resources());
+                ProcessBuilder pb = new ProcessBuilder(BwrapCommand.argv(bwrap, shared, spec, folder, procs));
+                pb.directory(folder.dir().toFile());
+                pb.environment().clear();
+                pb.environment().putAll(BwrapCommand.environment(spec));
+                sandbox = new Sandbox(spec, folder, cgroup, Launcher.start(pb));
+            }
             sandbox.awaitReady();
             return sandbox;
         } catch (RuntimeException | IOException e) {
@@ -247,6 +257,13 @@ final class Sandbox {
             // treated as "not ready" by the caller
         }
         return line.toString();
+    }
+
+    /** Writes to the process's stdin and leaves it open (the task comes later). */
+    private void send(byte[] bytes) throws IOException {
+        OutputStream stdin = process.getOutputStream();
+        stdin.write(bytes);
+        stdin.flush();
     }
 
     private void feed(byte[] input) {

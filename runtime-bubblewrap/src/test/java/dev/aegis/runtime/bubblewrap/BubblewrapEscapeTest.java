@@ -27,7 +27,8 @@ class BubblewrapEscapeTest extends RuntimeEscapes {
         List<String> found = new ArrayList<>(Fixture.processesMentioning(id.value()));
         for (String c : List.of("memory", "pids", "cpu", "freezer", ""))
             if (Files.exists(Path.of("/sys/fs/cgroup", c, BubblewrapRuntime.cgroupParent(stateDir), id.value()))) found.add("cgroup " + c);
-        if (Files.exists(stateDir.resolve(id.value()))) found.add("folder " + stateDir.resolve(id.value()));
+        Path folder = BubblewrapRuntime.instanceRoot(stateDir).resolve(id.value());
+        if (Files.exists(folder)) found.add("folder " + folder);
         return found;
     }
 }

@@ -44,7 +44,7 @@ class CrashTest {
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (!Fixture.processesMentioning(id.value()).isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
             assertThat(Fixture.processesMentioning(id.value())).as("sandbox processes after the crash").isEmpty();
-            assertThat(f.stateDir.resolve(id.value())).as("left for reclaim").exists();
+            assertThat(f.runtime.instanceRoot().resolve(id.value())).as("left for reclaim").exists();
 
             assertThat(f.runtime.reclaim()).isEqualTo(1);
             f.assertNothingLeft(id);

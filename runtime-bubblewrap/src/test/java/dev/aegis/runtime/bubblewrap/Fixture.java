@@ -98,7 +98,7 @@ final class Fixture implements AutoCloseable {
         String parent = BubblewrapRuntime.cgroupParent(runtime.stateDir());
         for (String c : List.of("memory", "pids", "cpu", "freezer", ""))
             assertThat(Path.of("/sys/fs/cgroup", c, parent, id.value())).as("cgroup").doesNotExist();
-        assertThat(stateDir.resolve(id.value())).as("instance folder").doesNotExist();
+        assertThat(runtime.instanceRoot().resolve(id.value())).as("instance folder").doesNotExist();
         assertThat(processesMentioning(id.value())).as("processes").isEmpty();
         try {
             assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("host mounts").doesNotContain(id.value());
@@ -127,6 +127,7 @@ final class Fixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        runtime.reclaim(); // stops its spare launchers (Spares), which a fresh runtime's lock cannot hold off
         // A fresh runtime, as after a restart: it reclaims even instances a failed test left in this one's map.
         int forgotten = new BubblewrapRuntime(stateDir).reclaim();
         server.close();

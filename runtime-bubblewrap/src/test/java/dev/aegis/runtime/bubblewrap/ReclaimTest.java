@@ -30,8 +30,8 @@ class ReclaimTest {
             InstanceId a = crashed.runtime.spawn(crashed.spec(Fixture.SMALL, "sleep", "1000"));
             InstanceId b = crashed.runtime.spawn(crashed.spec(Fixture.SMALL, "sleep", "1000"));
             InstanceId other = neighbour.runtime.spawn(neighbour.spec(Fixture.SMALL, "sleep", "1000"));
-            Path stray = Files.writeString(crashed.stateDir.resolve("not-an-instance.txt"), "keep me");
-            Path foreignDir = Files.createDirectories(crashed.stateDir.resolve("foreign"));
+            Path stray = Files.writeString(crashed.runtime.instanceRoot().resolve("not-an-instance.txt"), "keep me");
+            Path foreignDir = Files.createDirectories(crashed.runtime.instanceRoot().resolve("foreign"));
             Files.writeString(foreignDir.resolve("file"), "keep me too");
 
             assertThat(new BubblewrapRuntime(crashed.stateDir).reclaim()).isEqualTo(2);
@@ -42,6 +42,8 @@ class ReclaimTest {
             crashed.runtime.terminate(b);
             assertThat(stray).exists();
             assertThat(foreignDir.resolve("file")).exists();
+            Files.delete(stray); // on tmpfs, outside the fixture's temp folder
+            InstanceFolder.delete(foreignDir);
             assertThat(neighbour.runtime.status(other)).isEqualTo(InstanceState.WARM);
             assertThat(neighbour.runtime.pid(other).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive)).contains(true);
             neighbour.runtime.terminate(other);
