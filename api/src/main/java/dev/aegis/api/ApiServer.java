@@ -11,6 +11,7 @@ import dev.aegis.core.AuditLog;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
+import dev.aegis.core.TaskStore;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -216,7 +217,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private Map<String, Object> view(String tenant, String id) {
-        return Views.task(orchestrator.task(tenant, id), orchestrator.transitions(tenant, id));
+        TaskStore.Detailed d = orchestrator.detailed(tenant, id);
+        return Views.task(d.task(), d.transitions());
     }
 
     /** Deploy by upload ({@code application/gzip}: a tar.gz of the agent folder) or by an allowed host path. */

@@ -35,12 +35,21 @@ final class Gate {
     void open(Context ctx) {
         ctx.attribute(STARTED, System.nanoTime());
         String given = ctx.header("X-Request-Id");
-        ctx.header("X-Request-Id", given != null && SANE_ID.matcher(given).matches() ? given : UUID.randomUUID().toString());
+        ctx.header("X-Request-Id", given != null && SANE_ID.matcher(given).matches() ? given : requestId());
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("Referrer-Policy", "no-referrer");
         ctx.header("Cache-Control", "no-store");
         ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    }
+
+    /**
+     * A random version-4 UUID from a fast generator: request ids need to be unique, not unguessable, and
+     * {@code UUID.randomUUID()} serializes every request on the shared SecureRandom.
+     */
+    private static String requestId() {
+        var r = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID(r.nextLong() & ~0xF000L | 0x4000L, r.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L).toString();
     }
 
     /** After authentication: the key's buckets; over the limit is a 429 with {@code Retry-After}. */
@@ -69,6 +78,12 @@ final class Gate {
     /** After everything, errors included: one access-log line. */
     void close(Context ctx, ApiKey key) {
         Long started = ctx.attribute(STARTED);
+        if (metrics != null && started != null) {
+            metrics.request(ctx.method().name(), routeOf(ctx), ctx.status().getCode(), System.nanoTime() - started);
+            String error = ctx.attribute(ERROR);
+            if (error != null) metrics.rejected(error);
+        }
+        if (!ACCESS.isInfoEnabled()) return; // off outside `aegis server`: build no line at all
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("request_id", ctx.res().getHeader("X-Request-Id"));
         line.put("method", ctx.method().name());
@@ -76,12 +91,6 @@ final class Gate {
         line.put("status", ctx.status().getCode());
         line.put("ms", started == null ? 0 : (System.nanoTime() - started) / 1_000_000.0);
         if (key != null) line.put("key", key.id());
-        if (metrics != null && started != null) {
-            String route = routeOf(ctx);
-            metrics.request(ctx.method().name(), route, ctx.status().getCode(), System.nanoTime() - started);
-            String error = ctx.attribute(ERROR);
-            if (error != null) metrics.rejected(error);
-        }
         try {
             ACCESS.info(Bodies.JSON.writeValueAsString(line));
         } catch (Exception e) {

@@ -347,6 +347,12 @@ public final class Orchestrator {
         return tasks.children(taskId);
     }
 
+    /** A task of {@code tenant} with its lifecycle, read together. */
+    public TaskStore.Detailed detailed(String tenant, String taskId) {
+        return tasks.detailed(taskId).filter(d -> d.task().tenant().equals(tenant))
+                .orElseThrow(() -> AegisException.notFound("task \"" + taskId + "\" does not exist"));
+    }
+
     public List<Transition> transitions(String tenant, String taskId) {
         task(tenant, taskId);
         return tasks.transitions(taskId);

@@ -38,6 +38,14 @@ public interface TaskStore {
     /** In the order they happened. */
     List<Transition> transitions(String taskId);
 
+    /** A task with its transitions in order. */
+    record Detailed(Task task, List<Transition> transitions) {}
+
+    /** The task and its transitions; a store may read both at once (the API's hottest read). */
+    default Optional<Detailed> detailed(String id) {
+        return find(id).map(t -> new Detailed(t, transitions(id)));
+    }
+
     void appendLogs(List<LogLine> lines);
 
     /** Lines with {@code seq > afterSeq}, in order. */

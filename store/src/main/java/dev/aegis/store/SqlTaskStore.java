@@ -209,13 +209,24 @@ final class SqlTaskStore implements TaskStore {
 
     @Override
     public List<Transition> transitions(String taskId) {
-        return read.withHandle(h -> h.createQuery("SELECT * FROM transitions WHERE task_id = :task ORDER BY seq")
+        return read.withHandle(h -> transitions(h, taskId));
+    }
+
+    /** One connection for both reads, the API's hottest path. */
+    @Override
+    public Optional<Detailed> detailed(String id) {
+        return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE id = :id").bind("id", id).map((rs, ctx) -> task(rs))
+                .findOne().map(t -> new Detailed(t, transitions(h, id))));
+    }
+
+    private static List<Transition> transitions(org.jdbi.v3.core.Handle h, String taskId) {
+        return h.createQuery("SELECT * FROM transitions WHERE task_id = :task ORDER BY seq")
                 .bind("task", taskId)
                 .map((rs, ctx) -> new Transition(rs.getString("task_id"), rs.getString("instance_id"),
                         Columns.optionalString(rs, "from_state").map(InstanceState::valueOf),
                         InstanceState.valueOf(rs.getString("to_state")), Columns.instant(rs, "at"),
                         rs.getString("reason")))
-                .list());
+                .list();
     }
 
     /** One transaction for the batch; a line already stored (same task and seq) is kept, so a retry is harmless. */
