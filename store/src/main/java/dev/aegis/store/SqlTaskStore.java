@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -27,6 +29,9 @@ final class SqlTaskStore implements TaskStore {
 
     private final Jdbi write;
     private final Jdbi read;
+    /** Ended tasks read through {@link #detailed}, by id; at most {@link #FINISHED_CACHED}. */
+    private final Map<String, Detailed> finished = new ConcurrentHashMap<>();
+    private static final int FINISHED_CACHED = 10_000;
 
     SqlTaskStore(Jdbi write, Jdbi read) {
         this.write = write;
@@ -40,11 +45,14 @@ final class SqlTaskStore implements TaskStore {
 
     @Override
     public void update(Task task) {
+        finished.remove(task.id());
         write.useHandle(h -> update(h, task));
     }
 
     @Override
     public void record(Task task, boolean insert, List<Transition> transitions, List<LogLine> logs) {
+        finished.remove(task.id());
+        transitions.forEach(t -> finished.remove(t.taskId()));
         for (int attempt = 1; ; attempt++) {
             try {
                 write.useTransaction(h -> {
@@ -179,6 +187,7 @@ final class SqlTaskStore implements TaskStore {
      */
     @Override
     public void addTransition(Transition t) {
+        finished.remove(t.taskId());
         for (int attempt = 1; ; attempt++) {
             try {
                 insertTransition(t);
@@ -212,11 +221,27 @@ final class SqlTaskStore implements TaskStore {
         return read.withHandle(h -> transitions(h, taskId));
     }
 
-    /** One connection for both reads, the API's hottest path. */
+    /**
+     * The API's hottest read (clients poll for results): one connection for both queries, and none at all for a task
+     * that has ended, once read. An ended task whose instance has ended too never changes again, so caching it is
+     * safe on every node of a cluster; a write to it here drops it anyway.
+     */
     @Override
     public Optional<Detailed> detailed(String id) {
-        return read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE id = :id").bind("id", id).map((rs, ctx) -> task(rs))
-                .findOne().map(t -> new Detailed(t, transitions(h, id))));
+        Detailed cached = finished.get(id);
+        if (cached != null) return Optional.of(cached);
+        Optional<Detailed> d = read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE id = :id").bind("id", id)
+                .map((rs, ctx) -> task(rs)).findOne().map(t -> new Detailed(t, transitions(h, id))));
+        d.filter(SqlTaskStore::settled).ifPresent(x -> {
+            if (finished.size() >= FINISHED_CACHED) finished.clear(); // crude but bounded; refills from hot reads
+            finished.put(id, x);
+        });
+        return d;
+    }
+
+    /** Ended, and so is its last instance (a task may end a moment before its sandbox's last step is written). */
+    private static boolean settled(Detailed d) {
+        return d.task().state().isFinal() && (d.transitions().isEmpty() || d.transitions().getLast().to().isFinal());
     }
 
     private static List<Transition> transitions(org.jdbi.v3.core.Handle h, String taskId) {

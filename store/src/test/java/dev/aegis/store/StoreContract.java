@@ -12,6 +12,7 @@ import dev.aegis.core.SecretStore;
 import dev.aegis.core.ManifestParser;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskState;
+import dev.aegis.core.TaskStore;
 import dev.aegis.core.Transition;
 import dev.aegis.core.Usage;
 import java.time.Duration;
@@ -154,6 +155,26 @@ abstract class StoreContract {
         assertThat(db.tasks().transitions("t1")).containsExactlyElementsOf(steps);
         assertThat(db.tasks().transitions("t2")).hasSize(1);
         assertThat(db.tasks().transitions("none")).isEmpty();
+    }
+
+    @Test
+    void detailedReadsSeeEveryChangeUntilTaskAndInstanceHaveEnded() {
+        // Two handles on one database, as two nodes of a cluster: the other one's writes must show where they can.
+        try (Database other = open()) {
+            Task t = queued("t1", "acme", T0);
+            Transition hot = new Transition("t1", "i-1", Optional.of(InstanceState.WARM), InstanceState.HOT, T0, "task sent");
+            other.tasks().record(t, true, List.of(hot), List.of());
+            assertThat(db.tasks().detailed("t1").orElseThrow().task()).isEqualTo(t);
+            Task done = t.running(T0.plusMillis(1)).succeeded("{}", 0, T0.plusMillis(2));
+            other.tasks().update(done);
+            assertThat(db.tasks().detailed("t1").orElseThrow().task()).as("ended, but its sandbox not yet").isEqualTo(done);
+            Transition end = new Transition("t1", "i-1", Optional.of(InstanceState.HOT), InstanceState.TERMINATED, T0, "exit 0");
+            other.tasks().addTransition(end);
+            TaskStore.Detailed settled = db.tasks().detailed("t1").orElseThrow();
+            assertThat(settled.transitions()).containsExactly(hot, end);
+            assertThat(db.tasks().detailed("t1")).as("read again (from memory now)").contains(settled);
+            assertThat(db.tasks().detailed("none")).isEmpty();
+        }
     }
 
     @Test
