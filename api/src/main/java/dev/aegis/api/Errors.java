@@ -27,6 +27,7 @@ final class Errors {
             case "runtime_unavailable", "secret_missing", "limit_exceeded" -> 422;
             case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
+            case "fetch_failed" -> 502;
             case "overloaded", "bus_unavailable" -> 503;
             case "timeout" -> 504;
             default -> 500;

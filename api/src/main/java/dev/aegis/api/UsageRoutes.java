@@ -29,9 +29,9 @@ final class UsageRoutes {
             throw AegisException.invalid("group_by", "\"" + groupBy + "\" is not allowed; use agent or tenant");
         List<TaskStore.Metered> rows = orchestrator.usage(tenant, from, to);
         if (groupBy.equals("tenant"))
-            rows = List.of(rows.stream().reduce(new TaskStore.Metered("*", 0, 0, 0, 0, 0), (a, b) -> new TaskStore.Metered("*",
+            rows = List.of(rows.stream().reduce(new TaskStore.Metered("*", 0, 0, 0, 0, 0, 0), (a, b) -> new TaskStore.Metered("*",
                     a.tasks() + b.tasks(), a.failed() + b.failed(), a.cpuSeconds() + b.cpuSeconds(),
-                    a.memoryMibSeconds() + b.memoryMibSeconds(), a.wallSeconds() + b.wallSeconds())));
+                    a.memoryMibSeconds() + b.memoryMibSeconds(), a.wallSeconds() + b.wallSeconds(), a.egressBytes() + b.egressBytes())));
         ctx.json(Map.of("tenant", tenant, "from", from.toString(), "to", to.toString(), "group_by", groupBy,
                 "usage", rows.stream().map(UsageRoutes::view).toList()));
     }
@@ -44,7 +44,7 @@ final class UsageRoutes {
         v.put("cpu_seconds", m.cpuSeconds());
         v.put("memory_mib_seconds", m.memoryMibSeconds());
         v.put("wall_seconds", m.wallSeconds());
-        v.put("egress_bytes", 0); // no egress yet: sandboxes have no network (issue 4 adds the proxy)
+        v.put("egress_bytes", m.egressBytes());
         return v;
     }
 }

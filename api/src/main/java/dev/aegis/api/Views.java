@@ -80,7 +80,7 @@ final class Views {
 
     static Map<String, Object> usage(Usage u) {
         return Map.of("uptime_ms", u.uptime().toMillis(), "cpu_ms", u.cpu().toNanos() / 1e6,
-                "memory_peak_bytes", u.memoryPeakBytes());
+                "memory_peak_bytes", u.memoryPeakBytes(), "egress_bytes", u.egressBytes());
     }
 
     static Map<String, Object> log(LogLine l) {

@@ -4,7 +4,7 @@ import dev.aegis.audit.FileAuditLog;
 import dev.aegis.core.EgressRule;
 import dev.aegis.core.InstanceId;
 import dev.aegis.security.EgressConfig;
-import dev.aegis.security.EgressGrant;
+import dev.aegis.core.EgressGrant;
 import dev.aegis.security.EgressProxy;
 import dev.aegis.security.Resolver;
 import io.javalin.Javalin;

@@ -1,8 +1,11 @@
 package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +65,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             deploy(client, badAgent(dir.resolve("examples/crasher"), "",
                     "echo 'about to fail on purpose' >&2; exit 3"));
             run(client, "crasher", Map.of());
+            egress(client, dir.resolve("examples/fetcher"));
 
             step(5, "a swarm: a coordinator fans out to 4 workers that update one ledger under a lock");
             swarm(client);
@@ -121,6 +125,48 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         say("ledger: count " + r.path("count").asInt() + " (expected " + r.path("expected").asInt() + "), " + r.path("writes").asInt()
                 + " writes, fencing tokens always rising: " + r.path("tokens_increase").asBoolean()
                 + (r.path("correct").asBoolean() ? "  -> correct" : "  -> WRONG"));
+    }
+
+    /** An agent allowed one loopback site (127.0.0.2) fetches it and a site not listed, through the egress proxy. */
+    private static void egress(Client client, Path folder) throws Exception {
+        HttpServer site = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 0);
+        site.createContext("/", ex -> {
+            byte[] body = "hello from the allowed site".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        site.start();
+        try {
+            int port = site.getAddress().getPort();
+            Files.createDirectories(folder);
+            Files.writeString(folder.resolve("agent.yaml"), "name: fetcher\nversion: 1.0.0\nruntime: bubblewrap\n"
+                    + "entrypoint: [\"python3\", \"agent.py\"]\npermissions:\n  network: {egress: [\"127.0.0.2:" + port + "\"]}\n");
+            Files.writeString(folder.resolve("agent.py"), """
+                    import urllib.error, urllib.request
+                    from aegis_agent import task, result
+                    out = {}
+                    for url in task["urls"]:
+                        try:
+                            out[url] = urllib.request.urlopen(url, timeout=10).read().decode()
+                        except urllib.error.HTTPError as e:
+                            out[url] = "HTTP %d: %s" % (e.code, e.read().decode().strip())
+                    result(out)
+                    """);
+            deploy(client, folder);
+            run(client, "fetcher", Map.of("urls", java.util.List.of("http://127.0.0.2:" + port + "/", "http://127.0.0.3:" + port + "/")));
+            // An allowed attempt is recorded when its connection ends, a moment after the task.
+            JsonNode records = null;
+            for (int i = 0; i < 40 && (records == null || records.size() < 2); i++, Thread.sleep(50))
+                records = client.get("/v1/audit?limit=10&agent=fetcher&action=egress.request").path("records");
+            say("egress audit (the proxy records every attempt):");
+            for (JsonNode r : records)
+                say("  " + r.path("decision").asText() + " " + r.path("target").asText() + " bytes up/down "
+                        + r.path("details").path("bytes_up").asText() + "/" + r.path("details").path("bytes_down").asText()
+                        + (r.path("reason").asText().isEmpty() ? "" : "  (" + r.path("reason").asText() + ")"));
+        } finally {
+            site.stop(0);
+        }
     }
 
     private static Path badAgent(Path dir, String extraYaml, String script) throws IOException {

@@ -14,6 +14,8 @@ import dev.aegis.core.Coordinator;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.HostFolders;
 import dev.aegis.core.HttpFetchTool;
+import dev.aegis.security.EgressConfig;
+import dev.aegis.security.EgressProxy;
 import dev.aegis.core.ToolCalls;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
@@ -94,31 +96,30 @@ public final class Node implements AutoCloseable {
      * @param secretsKey     base64 of the 32-byte key ({@code $AEGIS_SECRETS_KEY}); with neither, the data folder's
      *                       {@code secrets.key}, made on first start
      * @param folders        host folders manifests may grant ({@code --approve-folder}); none by default
-     * @param fetcher        the network side of the built-in {@code http.fetch} tool: the egress proxy's fetch, e.g.
-     *                       {@code (s, r) -> proxy.fetch(grant(s), r.method(), URI.create(r.url()), ...)}; until it
-     *                       is plugged in, every fetch is refused ("egress proxy not wired")
+     * @param egress         the egress proxy's settings (its resolver above all: the system's by default, a fixed
+     *                       table in tests)
      */
     public record Security(Optional<Path> secretsKeyFile, Optional<String> secretsKey, List<HostFolders.Approved> folders,
-                           HttpFetchTool.Fetcher fetcher) {
+                           EgressConfig egress) {
         public Security {
             folders = List.copyOf(folders);
         }
 
         public static Security fromEnvironment() {
             return new Security(Optional.empty(), Optional.ofNullable(System.getenv(SecretsKey.ENV)).filter(k -> !k.isBlank()),
-                    List.of(), HttpFetchTool.Fetcher.UNWIRED);
+                    List.of(), EgressConfig.defaults());
         }
 
         public Security withSecretsKey(Optional<Path> file, Optional<String> base64) {
-            return new Security(file, base64, folders, fetcher);
+            return new Security(file, base64, folders, egress);
         }
 
         public Security withFolders(List<HostFolders.Approved> approved) {
-            return new Security(secretsKeyFile, secretsKey, approved, fetcher);
+            return new Security(secretsKeyFile, secretsKey, approved, egress);
         }
 
-        public Security withFetcher(HttpFetchTool.Fetcher f) {
-            return new Security(secretsKeyFile, secretsKey, folders, f);
+        public Security withEgress(EgressConfig e) {
+            return new Security(secretsKeyFile, secretsKey, folders, e);
         }
     }
 
@@ -131,6 +132,7 @@ public final class Node implements AutoCloseable {
     private final DataLock lock;
     private final Database db;
     private final FileAuditLog audit;
+    private final EgressProxy egress;
     private final DockerRuntime docker;
     private final AgentApiServer agentApi;
     private final LocalLocks locks;
@@ -170,6 +172,8 @@ public final class Node implements AutoCloseable {
         }
         Sessions sessions = new Sessions();
         Path agentSocket = data.resolve("run/agent.sock");
+        // One proxy per node, the only way out of every sandbox on it; it audits into the node's log.
+        this.egress = new EgressProxy(audit, config.security().egress());
         this.docker = new DockerRuntime(data.resolve("run/docker"));
         List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")), docker);
         FileAgentFiles files = new FileAgentFiles(data);
@@ -177,11 +181,11 @@ public final class Node implements AutoCloseable {
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
                 runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore,
-                new LocalHostFolders(config.security().folders()));
+                new LocalHostFolders(config.security().folders()), new ProxyGate(egress, data.resolve("run/egress")));
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         this.coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
-        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(config.security().fetcher())), audit);
+        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress))), audit);
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools)).start();
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
@@ -254,6 +258,7 @@ public final class Node implements AutoCloseable {
         api.ifPresent(ApiServer::close);
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
+        egress.close(); // after the sandboxes: every grant is closed by now; waits for the last connections' records
         locks.close();
         coordinator.close();
         bus.close();

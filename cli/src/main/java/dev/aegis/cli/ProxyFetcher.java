@@ -2,7 +2,7 @@ package dev.aegis.cli;
 
 import dev.aegis.core.HttpFetchTool;
 import dev.aegis.core.Session;
-import dev.aegis.security.EgressGrant;
+import dev.aegis.core.EgressGrant;
 import dev.aegis.security.EgressProxy;
 import dev.aegis.security.FetchLimits;
 import dev.aegis.security.FetchResult;
@@ -11,8 +11,9 @@ import java.util.Optional;
 
 /**
  * Plugs the egress proxy into the built-in {@code http.fetch} tool: each fetch goes out under the calling agent's
- * {@code permissions.network.egress}, with the proxy's checks (names, resolved IPs, ports, TLS) and its audit.
- * Wire it with {@code Node.Security.withFetcher(ProxyFetcher.of(proxy))}.
+ * {@code permissions.network.egress}, with the proxy's checks (names, resolved IPs, ports, TLS) and its audit. Its
+ * bytes count toward the calling instance's egress while the instance lives. Errors: {@code policy_denied} (the
+ * proxy refused), {@code fetch_failed} (allowed, but no response: the proxy's reason), {@code invalid_request}.
  */
 final class ProxyFetcher {
     private ProxyFetcher() {}

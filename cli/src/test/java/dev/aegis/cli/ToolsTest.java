@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.aegis.core.Hashes;
 import dev.aegis.security.EgressConfig;
-import dev.aegis.security.EgressProxy;
 import dev.aegis.security.Resolver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,14 +67,9 @@ class ToolsTest {
         });
         api.start();
         int port = api.getAddress().getPort();
-        AtomicReference<EgressProxy> proxy = new AtomicReference<>();
-        Node.Config config = Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of());
-        // The proxy writes to the node's audit log, which exists only once the node does: plugged in through a reference.
-        Node.Config wired = config.withSecurity(config.security().withFetcher((s, r) -> ProxyFetcher.of(proxy.get()).fetch(s, r)));
-        try (Node node = new Node(wired)) {
-            Resolver dns = Resolver.of(Map.of("api.example.com", List.of(InetAddress.getByName("127.0.0.2")),
-                    "other.example.com", List.of(InetAddress.getByName("127.0.0.2"))));
-            proxy.set(new EgressProxy(node.audit(), EgressConfig.defaults().withResolver(dns)));
+        Resolver dns = Resolver.of(Map.of("api.example.com", List.of(InetAddress.getByName("127.0.0.2")),
+                "other.example.com", List.of(InetAddress.getByName("127.0.0.2"))));
+        try (Node node = new Node(withResolver(dns))) {
             Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
             // The test server is on loopback, which the proxy reaches only when an entry also names the IP.
             String egress = "  network: {egress: [\"api.example.com:" + port + "\", \"127.0.0.2:" + port + "\"]}\n";
@@ -144,22 +137,45 @@ class ToolsTest {
             System.out.printf("agent API from a bubblewrap agent, 200 calls each: tools.list %.2f ms, denied tools.call "
                     + "(check + 1 fsync'd audit record) %.2f ms%n", bench.path("list_ms").asDouble(), bench.path("denied_ms").asDouble());
         } finally {
-            if (proxy.get() != null) proxy.get().close();
             api.stop(0);
         }
     }
 
+    /**
+     * The node's own proxy carries every fetch: without egress entries nothing goes out, and an allowed fetch that
+     * reaches no server fails with {@code fetch_failed} (502) and the proxy's reason, never as a server's answer.
+     */
     @Test
-    void withoutTheEgressProxyHttpFetchIsRefusedAndSaysWhy() throws Exception {
-        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of()))) {
-            Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
-            deploy(http, "fetcher", "permissions:\n  tools: [\"http.fetch\"]\n");
-            JsonNode r = run(http, "fetcher", List.of(List.of("http.fetch", Map.of("url", "http://127.0.0.1:9/"))));
-            assertThat(r.path("0").path("error").asText()).isEqualTo("policy_denied");
-            assertThat(r.path("0").path("message").asText()).contains("egress proxy not wired");
-            JsonNode result = http.get("/v1/audit?action=tool.result").body().path("records").get(0).path("details");
-            assertThat(result.path("outcome").asText()).isEqualTo("error");
+    void fetchesThatCannotGoOutSayWhy() throws Exception {
+        int closed;
+        try (var probe = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
+            closed = probe.getLocalPort();
         }
+        Resolver dns = Resolver.of(Map.of("api.example.com", List.of(InetAddress.getByName("127.0.0.2"))));
+        try (Node node = new Node(withResolver(dns))) {
+            Http http = new Http(node.url(), node.firstAdminKey().orElseThrow());
+            deploy(http, "closed", "permissions:\n  tools: [\"http.fetch\"]\n  network: {egress: [\"api.example.com:" + closed
+                    + "\", \"127.0.0.2:" + closed + "\"]}\n");
+            deploy(http, "offline", "permissions:\n  tools: [\"http.fetch\"]\n");
+            String url = "http://api.example.com:" + closed + "/";
+            JsonNode r = run(http, "closed", List.of(List.of("http.fetch", Map.of("url", url))));
+            assertThat(r.path("0").path("error").asText()).as(r.toString()).isEqualTo("fetch_failed");
+            assertThat(r.path("0").path("status").asInt()).isEqualTo(502);
+            assertThat(r.path("0").path("message").asText())
+                    .startsWith("fetch " + url + ": cannot connect to api.example.com:" + closed + " (127.0.0.2): ");
+            JsonNode o = run(http, "offline", List.of(List.of("http.fetch", Map.of("url", url))));
+            assertThat(o.path("0").path("error").asText()).isEqualTo("policy_denied");
+            assertThat(o.path("0").path("message").asText()).contains("api.example.com:" + closed + " is not in permissions.network.egress");
+            List<String> outcomes = new ArrayList<>();
+            for (JsonNode rec : http.get("/v1/audit?action=tool.result").body().path("records"))
+                outcomes.add(rec.path("agent").asText() + " " + rec.path("details").path("error").asText());
+            assertThat(outcomes).containsExactlyInAnyOrder("closed fetch_failed", "offline policy_denied");
+        }
+    }
+
+    private Node.Config withResolver(Resolver dns) {
+        Node.Config config = Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of());
+        return config.withSecurity(config.security().withEgress(EgressConfig.defaults().withResolver(dns)));
     }
 
     private void deploy(Http http, String name, String yamlExtra) throws Exception {

@@ -61,9 +61,14 @@ public record EgressRule(String host, int port, boolean tls) {
 
     private static String hostProblem(String host) {
         String bad = "\"" + host + "\" is not a host; " + HOST_HINT;
-        if (IPV4.matcher(host).matches()) return ipv4(host) ? null : bad;
-        var v6 = IPV6.matcher(host);
-        if (v6.matches()) return ipv6(v6.group(1)) && prefix(v6.group(2), 128) ? null : bad;
+        if (IPV4.matcher(host).matches() || IPV6.matcher(host).matches()) {
+            try {
+                IpRanges.Cidr.parse(host);
+                return null;
+            } catch (IllegalArgumentException e) {
+                return bad;
+            }
+        }
         boolean wildcard = host.startsWith("*.");
         String[] labels = (wildcard ? host.substring(2) : host).split("\\.", -1);
         for (String label : labels) if (!LABEL.matcher(label).matches()) return bad;
@@ -71,34 +76,6 @@ public record EgressRule(String host, int port, boolean tls) {
         // "*.com" would open a whole top-level domain; a wildcard must name a registrable domain at least.
         if (wildcard && labels.length < 2) return "\"" + host + "\" is too broad; a wildcard needs a domain, e.g. *.example.com";
         return null;
-    }
-
-    private static boolean ipv4(String host) {
-        int slash = host.indexOf('/');
-        String[] octets = (slash < 0 ? host : host.substring(0, slash)).split("\\.", -1);
-        if (octets.length != 4) return false;
-        // A leading zero reads as octal to inet_aton (010 is 8) but as decimal elsewhere: refuse the ambiguity.
-        for (String o : octets)
-            if (o.isEmpty() || o.length() > 3 || Integer.parseInt(o) > 255 || (o.length() > 1 && o.startsWith("0"))) return false;
-        return prefix(slash < 0 ? null : host.substring(slash), 32);
-    }
-
-    private static boolean ipv6(String address) {
-        int compressions = address.split("::", -1).length - 1;
-        if (compressions > 1) return false;
-        String[] groups = address.replace("::", ":").split(":");
-        int filled = 0;
-        for (String g : groups) {
-            if (g.length() > 4) return false;
-            if (!g.isEmpty()) filled++;
-        }
-        return compressions == 1 ? filled < 8 : filled == 8 && groups.length == 8;
-    }
-
-    private static boolean prefix(String slashBits, int max) {
-        if (slashBits == null) return true;
-        String bits = slashBits.substring(1);
-        return !bits.isEmpty() && bits.length() <= 3 && Integer.parseInt(bits) <= max;
     }
 
     @Override

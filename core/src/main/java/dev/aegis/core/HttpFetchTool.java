@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 /**
  * The built-in tool {@code http.fetch}: one HTTP request for the agent, made by AEGIS through its egress proxy, so
  * the manifest's {@code permissions.network.egress} decides and audits it like the sandbox's own traffic. The
- * network side is a {@link Fetcher}; until one is plugged in, every call is refused without leaving AEGIS.
+ * network side is a {@link Fetcher} (the node wires the egress proxy's).
  *
  * <p>Arguments: {@code url} (http or https, required), {@code method} (GET, HEAD, POST, PUT, PATCH, DELETE; default
  * GET), {@code headers} (an object of strings), {@code body} (a string, sent as UTF-8). Result: {@code status},
@@ -38,13 +38,12 @@ public final class HttpFetchTool implements Tools {
     /** The network side: the egress proxy's fetch, which checks the grant, connects, and audits the attempt. */
     @FunctionalInterface
     public interface Fetcher {
-        /** @throws AegisException {@code policy_denied} with the proxy's reason when the request may not go out */
+        /**
+         * @throws AegisException {@code policy_denied} with the proxy's reason when the request may not go out;
+         *                        {@code fetch_failed} saying why when it was allowed but got no response (the server
+         *                        could not be reached, answered badly, or the time ran out)
+         */
         Response fetch(Session session, Request request);
-
-        /** Until the egress proxy is plugged in: nothing leaves. */
-        Fetcher UNWIRED = (session, request) -> {
-            throw AegisException.denied("http.fetch: egress proxy not wired on this node; no request left AEGIS");
-        };
     }
 
     /** One request, checked for shape; the proxy checks where it may go. */

@@ -53,6 +53,12 @@ public final class Orchestrator {
     final AuditLog audit;
     final Secrets secrets;
     final HostFolders folders;
+    final EgressGate egress;
+    /**
+     * The egress entries of each deployed agent ({@code tenant/name}), as last deployed: every open grant reads its
+     * agent's entry at each new connection, so a redeploy that changes the list applies to running instances at once.
+     */
+    private final Map<String, List<EgressRule>> egressRules = new ConcurrentHashMap<>();
 
     /**
      * Who is acting, for the audit log: bound by the API around a call ({@code key:<id>}); {@code local} when a
@@ -66,9 +72,10 @@ public final class Orchestrator {
 
     public Orchestrator(Config config, List<AgentRuntime> runtimes, AgentStore agents, TaskStore tasks,
                         AgentFiles files, Sessions sessions, AuditLog audit, Clock clock, SecretStore secretStore,
-                        HostFolders folders) {
+                        HostFolders folders, EgressGate egress) {
         this.audit = audit;
         this.folders = folders;
+        this.egress = egress;
         this.config = config;
         Map<String, AgentRuntime> byName = new HashMap<>();
         for (AgentRuntime r : runtimes) byName.put(r.name(), r);
@@ -159,6 +166,8 @@ public final class Orchestrator {
     private InstanceView view(Agent agent, InstanceId id, Optional<String> taskId) {
         AgentRuntime r = runtimes.get(agent.manifest().runtime());
         Optional<Usage> usage = r instanceof Metered m ? m.usage(id) : Optional.empty();
+        long egressBytes = egress.bytes(id);
+        if (usage.isPresent() || egressBytes > 0) usage = Optional.of(usage.orElse(Usage.NONE).withEgressBytes(egressBytes));
         return new InstanceView(id.value(), agent.name(), r.name(), r.status(id), taskId, usage);
     }
 
@@ -242,6 +251,7 @@ public final class Orchestrator {
         AgentFiles.Installed installed = files.install(tenant, manifest.name(), folder);
         Agent agent = new Agent(tenant, manifest, yaml, installed.dir(), installed.digest(), clock.instant());
         agents.save(agent);
+        egressRules.put(tenant + "/" + agent.name(), egressRules(manifest));
         audit.append(AuditEvent.of(tenant, actor(), "agent.deploy", "agent:" + agent.name(), Map.of("version",
                 manifest.version(), "digest", agent.digest(), "runtime", manifest.runtime())).withAgent(agent.name()));
         pools.deployed(agent);
@@ -409,11 +419,32 @@ public final class Orchestrator {
      * The sandbox of one instance of {@code agent}; the token is the instance's agent-API credential. The agent's
      * secrets are in its environment only: never on a command line, in a file or in another agent's sandbox.
      */
-    SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected, List<SandboxSpec.Mount> mounts) {
+    SandboxSpec spec(Agent agent, InstanceId id, String token, InjectedSecrets injected, List<SandboxSpec.Mount> mounts,
+                     Optional<Path> egressSocket) {
         Map<String, String> env = new HashMap<>(injected.env());
         env.putAll(Map.of("AEGIS_TOKEN", token, "AEGIS_AGENT", agent.name(), "AEGIS_TENANT", agent.tenant()));
-        return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), Optional.empty(), env,
+        return new SandboxSpec(id, agent.manifest(), agent.codeDir(), config.agentSocket(), config.agentLib(), egressSocket, env,
                 mounts, config.output());
+    }
+
+    /**
+     * Opens the egress grant of instance {@code id} when the manifest lists {@code permissions.network.egress}, and
+     * returns its socket for {@link SandboxSpec#egressSocket()}; without entries there is no socket, as if there
+     * were no proxy. The caller closes it with {@link EgressGate#close} once the instance is gone, however it went.
+     * The grant's task is whatever task the instance's agent-API token is bound to when a connection starts.
+     */
+    Optional<Path> openEgress(Agent agent, InstanceId id, String token) {
+        List<EgressRule> rules = egressRules(agent.manifest());
+        if (rules.isEmpty()) return Optional.empty();
+        String key = agent.tenant() + "/" + agent.name();
+        egressRules.putIfAbsent(key, rules); // deployed before this node started: the stored manifest is the latest
+        return Optional.of(egress.open(new EgressGrant(agent.tenant(), agent.name(), id,
+                () -> sessions.find(token).map(Session::taskId).filter(t -> !t.isEmpty()),
+                () -> egressRules.getOrDefault(key, rules))));
+    }
+
+    private static List<EgressRule> egressRules(Manifest manifest) {
+        return manifest.permissions().network().egress().stream().map(EgressRule::parse).toList();
     }
 
     static InstanceId newInstanceId() {
@@ -429,17 +460,23 @@ public final class Orchestrator {
         String token = sessions.open(new Session(agent.tenant(), "", id, agent,
                 new Policy(agent.manifest(), config.limits()), line -> { }));
         try {
-            runtime.spawn(spec(agent, id, token, injected, mounts));
+            runtime.spawn(spec(agent, id, token, injected, mounts, openEgress(agent, id, token)));
         } catch (RuntimeException e) {
             sessions.close(token);
+            egress.close(id);
             throw e;
         }
         return new WarmPools.Warm(agent, id, token, clock.instant(), injected, mounts);
     }
 
-    private void killWarm(WarmPools.Warm warm) {
+    /** Ends a warm instance that will never run a task: its token, its sandbox, its egress grant. */
+    void killWarm(WarmPools.Warm warm) {
         sessions.close(warm.token());
-        runtimes.get(warm.agent().manifest().runtime()).terminate(warm.id());
+        try {
+            runtimes.get(warm.agent().manifest().runtime()).terminate(warm.id());
+        } finally {
+            egress.close(warm.id());
+        }
     }
 
     private static void requireJson(String inputJson) {

@@ -14,8 +14,12 @@ public final class Policy {
     private final OperatorLimits limits;
     private final List<SandboxPath> readable = new ArrayList<>();
     private final List<SandboxPath> writable = new ArrayList<>();
+    private final List<EgressRule> egress;
 
-    /** @throws IllegalArgumentException if a filesystem grant is not an absolute path without {@code ..} */
+    /**
+     * @throws IllegalArgumentException if a filesystem grant is not an absolute path without {@code ..}, or an egress
+     *                                  entry is not {@code host:port}
+     */
     public Policy(Manifest manifest, OperatorLimits limits) {
         this.manifest = Objects.requireNonNull(manifest, "manifest");
         this.limits = Objects.requireNonNull(limits, "limits");
@@ -23,6 +27,7 @@ public final class Policy {
         for (String p : fs.write()) writable.add(SandboxPath.parse(p));
         readable.addAll(writable);  // a write grant implies read
         for (String p : fs.read()) readable.add(SandboxPath.parse(p));
+        egress = manifest.permissions().network().egress().stream().map(EgressRule::parse).toList();
     }
 
     public Manifest manifest() {
@@ -111,10 +116,24 @@ public final class Policy {
                 + " denied; the manifest grants " + list("delegate", agents));
     }
 
-    /** Opening a connection to {@code host:port}. */
+    /**
+     * Opening a connection to {@code host:port}, by the rules the egress proxy applies ({@link EgressRules}). A name
+     * is judged without DNS: the proxy further refuses a permitted name whose addresses are all private, loopback,
+     * link-local or cloud metadata ones (unless an entry names them by IP), and under a {@code tls://} entry it lets
+     * only a TLS tunnel naming the host through.
+     */
     public Decision egress(String host, int port) {
-        // The egress proxy is a later step; until then no sandbox has a network device, so granting would lie.
-        return Decision.deny("network egress is not available yet: sandboxes have no network");
+        EgressHost target;
+        try {
+            target = EgressHost.parse(host);
+        } catch (IllegalArgumentException e) {
+            return Decision.deny("egress to " + EgressHost.quote(host) + " denied: " + e.getMessage());
+        }
+        return switch (EgressRules.check(egress, target, port)) {
+            case EgressRules.Verdict.Allow a -> Decision.ALLOW;
+            case EgressRules.Verdict.Deny(String reason) -> Decision.deny("egress to " + target.text() + ":" + port
+                    + " denied: " + reason + "; the manifest grants " + list("network egress", egress.stream().map(EgressRule::toString).toList()));
+        };
     }
 
     private Decision file(String verb, String raw, List<SandboxPath> grants) {

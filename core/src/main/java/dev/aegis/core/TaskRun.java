@@ -149,6 +149,7 @@ final class TaskRun implements Scheduler.Job {
         String token = null;
         CompletableFuture<Void> recorded = CompletableFuture.completedFuture(null);
         FolderGrants.WriteAudit writes = null;
+        InstanceId egressOf = null; // whose egress grant to close at the end, even if the spawn failed
         try {
             Optional<WarmPools.Warm> warm = takeWarm(wanted);
             List<SandboxSpec.Mount> mounts;
@@ -156,6 +157,7 @@ final class TaskRun implements Scheduler.Job {
                 mounts = warm.get().mounts();
                 token = warm.get().token();
                 instance = warm.get().id();
+                egressOf = instance;
                 o.sessions.rebind(token, session.on(instance));
                 move(InstanceState.WARM, "taken from the warm pool (booted "
                         + Duration.between(warm.get().bootedAt(), o.clock.instant()).toMillis() + " ms before)");
@@ -165,7 +167,8 @@ final class TaskRun implements Scheduler.Job {
                 InstanceId id = Orchestrator.newInstanceId();
                 token = o.sessions.open(session.on(id));
                 long t0 = System.nanoTime();
-                runtime.spawn(o.spec(agent, id, token, wanted, mounts));
+                egressOf = id;
+                runtime.spawn(o.spec(agent, id, token, wanted, mounts, o.openEgress(agent, id, token)));
                 instance = id;
                 java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - t0);
                 o.events.booted(runtime.name(), took);
@@ -181,7 +184,10 @@ final class TaskRun implements Scheduler.Job {
             recorded = CompletableFuture.runAsync(() -> persist(dispatched), r -> Thread.ofVirtual().start(r));
             Outcome outcome = runtime.execute(instance, task.input(), this::log);
             recorded.join();
-            if (runtime instanceof Metered meter) meter.usage(instance).ifPresent(u -> task = task.withUsage(u));
+            // The agent is done: its egress ends now (cutting what it left open), so the count is final.
+            long egressBytes = o.egress.close(instance);
+            Optional<Usage> used = runtime instanceof Metered meter ? meter.usage(instance) : Optional.empty();
+            if (used.isPresent() || egressBytes > 0) task = task.withUsage(used.orElse(Usage.NONE).withEgressBytes(egressBytes));
             return judge(outcome);
         } catch (RuntimeFailure e) {
             return fail(TaskState.FAILED, "runtime_failure", e.getMessage(), Optional.empty());
@@ -189,7 +195,11 @@ final class TaskRun implements Scheduler.Job {
             return fail(TaskState.FAILED, e.code(), e.getMessage(), Optional.empty());
         } finally {
             if (token != null) o.sessions.close(token);
-            if (instance != null) runtime.terminate(instance);
+            try {
+                if (instance != null) runtime.terminate(instance);
+            } finally {
+                if (egressOf != null) o.egress.close(egressOf);
+            }
             // After the sandbox is gone, so nothing writes any more; before the task's end record.
             if (writes != null && !writes.isEmpty())
                 for (AuditEvent e : writes.after(task.tenant(), agent.name(), task.id())) o.audit.append(e);
@@ -205,8 +215,7 @@ final class TaskRun implements Scheduler.Job {
     private Optional<WarmPools.Warm> takeWarm(InjectedSecrets wanted) {
         for (Optional<WarmPools.Warm> w; (w = o.pools.take(agent)).isPresent(); ) {
             if (w.get().secrets().sameValues(wanted) && runtime.status(w.get().id()) == InstanceState.WARM) return w;
-            o.sessions.close(w.get().token());
-            runtime.terminate(w.get().id());
+            o.killWarm(w.get());
         }
         return Optional.empty();
     }

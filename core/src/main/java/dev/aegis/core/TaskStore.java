@@ -21,8 +21,9 @@ public interface TaskStore {
     /** Tasks not in a final state, for recovery after a crash. */
     List<Task> unfinished();
 
-    /** What one agent's tasks used in a time range: the figures billing meters. */
-    record Metered(String agent, long tasks, long failed, double cpuSeconds, double memoryMibSeconds, double wallSeconds) {}
+    /** What one agent's tasks used in a time range: the figures billing meters ({@code egressBytes} both ways). */
+    record Metered(String agent, long tasks, long failed, double cpuSeconds, double memoryMibSeconds, double wallSeconds,
+                   long egressBytes) {}
 
     /** Per agent, the tenant's tasks that finished in {@code [from, to)}. */
     List<Metered> usage(String tenant, java.time.Instant from, java.time.Instant to);

@@ -120,13 +120,57 @@ class PolicyTest {
         check(POLICY.memory(needed), expected);
     }
 
-    @ParameterizedTest(name = "egress {0}:{1}")
+    private static final Policy EGRESS = policy(new Manifest.Permissions(new Manifest.Network(List.of("api.example.com:443",
+            "*.example.com:443", "tls://secure.example.org:443", "secure.example.org:8443", "10.0.0.0/8:5432",
+            "[2001:db8::/32]:443", "127.0.0.2:8080", "xn--pple-43d.example.net:443", "169.254.0.0/16:80")),
+            Manifest.Filesystem.NONE, List.of(), Manifest.MemoryAccess.NONE, List.of(), Manifest.Llm.NONE),
+            Manifest.Resources.DEFAULT, OperatorLimits.DEFAULT);
+
+    /** The proxy's rules without DNS (security's EgressPolicyTest adds the resolved addresses). */
+    @ParameterizedTest(name = "egress {0}:{1} -> {2}")
     @CsvSource(delimiter = '|', textBlock = """
-            api.openai.com | 443
-            example.com    | 80
+            api.example.com          | 443   | allow
+            API.Example.COM.         | 443   | allow
+            www.example.com          | 443   | allow
+            a.b.example.com          | 443   | allow
+            secure.example.org       | 443   | allow
+            secure.example.org       | 8443  | allow
+            10.9.8.7                 | 5432  | allow
+            127.0.0.2                | 8080  | allow
+            [2001:db8::1]            | 443   | allow
+            xn--pple-43d.example.net | 443   | allow
+            example.com              | 443   | deny: egress to example.com:443 denied: example.com:443 is not in permissions.network.egress; the manifest grants network egress api.example.com:443, *.example.com:443, tls://secure.example.org:443
+            evil-example.com         | 443   | deny: evil-example.com:443 is not in permissions.network.egress
+            api.example.com.evil.com | 443   | deny: is not in permissions.network.egress
+            api.example.com          | 80    | deny: port 80 is not allowed for api.example.com (allowed: 443)
+            secure.example.org       | 80    | deny: port 80 is not allowed for secure.example.org (allowed: 443, 8443)
+            10.9.8.7                 | 443   | deny: port 443 is not allowed for 10.9.8.7 (allowed: 5432)
+            11.0.0.1                 | 5432  | deny: 11.0.0.1:5432 is not in permissions.network.egress
+            127.0.0.1                | 8080  | deny: 127.0.0.1:8080 is not in permissions.network.egress
+            127.0.0.2                | 8081  | deny: port 8081 is not allowed for 127.0.0.2
+            169.254.169.254          | 80    | deny: 169.254.169.254 is a cloud metadata address, which is always denied
+            169.254.1.1              | 80    | allow
+            xn--pple-43d.example.com | 443   | deny: is a punycode (IDN) name; only an entry naming it exactly allows it
+            0x7f.1                   | 8080  | deny: egress to "0x7f.1" denied: "0x7f.1" is an alternative spelling of an IP address
+            2130706433               | 8080  | deny: alternative spelling of an IP address
+            127.0.0.02               | 8080  | deny: alternative spelling of an IP address
+            [::ffff:127.0.0.2]       | 8080  | deny: embeds an IPv4 address in IPv6
+            [::ffff:7f00:2]          | 8080  | deny: IPv4-mapped IPv6 address
+            bad_name.example.com     | 443   | deny: is not a valid host name
+            ''                       | 443   | deny: empty host
+            api.example.com          | 0     | deny: port 0 is not 1-65535
+            api.example.com          | 65536 | deny: port 65536 is not 1-65535
             """)
-    void egressIsDeniedUntilTheProxyExists(String host, int port) {
-        check(POLICY.egress(host, port), "deny: network egress is not available yet: sandboxes have no network");
+    void egress(String host, int port, String expected) {
+        check(EGRESS.egress(host, port), expected);
+    }
+
+    @Test
+    void withoutEgressEntriesNothingGoesOut() {
+        check(NOTHING.egress("api.openai.com", 443), "deny: egress to api.openai.com:443 denied: api.openai.com:443 is not in "
+                + "permissions.network.egress; the manifest grants no network egress");
+        check(NOTHING.egress("127.0.0.1", 80), "deny: the manifest grants no network egress");
+        check(POLICY.egress("api.openai.com", 443), "allow");
     }
 
     @ParameterizedTest(name = "{0}")

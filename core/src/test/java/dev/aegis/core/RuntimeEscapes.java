@@ -66,6 +66,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * kill -9 / pidfd_open the host sleep          own pid namespace: host pids do not exist (ESRCH)
  * connect 127.0.0.1:5432, ::1, the listener    own net namespace: its loopback is not the host's (ECONNREFUSED)
  * DNS to 127.0.0.53, UDP to 8.8.8.8/1.1.1.1    no interface but lo (ENETUNREACH, nothing leaves)
+ * with egress granted (relay on 127.0.0.1:3128): the only way out is the relay to the proxy's socket; the net
+ *   TCP to 127.0.0.2 and the host listeners       namespace stays empty: nothing else listens (ECONNREFUSED)
+ *   a DNS lookup, UDP to 127.0.0.53:53          no resolver in the sandbox; nothing answers on its loopback
+ *   ICMP echo, raw and packet sockets           no route out (ENETUNREACH); no CAP_NET_RAW (EPERM)
  * mount(8), unshare -m, remount /, umount      no capabilities; seccomp denies mount, umount2, unshare (EPERM)
  * mount(2), chroot, pivot_root, fsopen, ...    seccomp deny list | docker seccomp profile, no CAP_SYS_ADMIN/CHROOT
  * unshare -U / unshare(CLONE_NEW*)             bwrap --disable-userns + seccomp unshare | seccomp, no capabilities
@@ -114,7 +118,9 @@ public abstract class RuntimeEscapes {
     private final List<Path> planted = new ArrayList<>();
     private Path agentDir, agentLib;
     private Process hostSleep;
-    private ServerSocketChannel listener;
+    private ServerSocketChannel listener, listener2, egressProxy;
+    private Path egressSocket;
+    private final AtomicInteger egressConnections = new AtomicInteger();
     private String hostNamespaces, hostInit;
     private long clockOffset;
     private Map<String, String> tree;
@@ -160,6 +166,20 @@ public abstract class RuntimeEscapes {
         hostSleep = new ProcessBuilder("sh", "-c", "sleep 600; : aegis-escape-host-" + nonce).start();
         listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         listener.configureBlocking(false);
+        listener2 = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+        listener2.configureBlocking(false);
+        // The egress proxy's place: a socket that takes connections and closes them (the relay must reach it).
+        egressSocket = root.resolve("egress.sock");
+        egressProxy = socket(egressSocket);
+        Thread.ofVirtual().name("escape-egress").start(() -> {
+            while (egressProxy.isOpen()) {
+                try (SocketChannel c = egressProxy.accept()) {
+                    egressConnections.incrementAndGet();
+                } catch (IOException e) {
+                    return; // closed by tearDown
+                }
+            }
+        });
         hostNamespaces = Stream.of("pid", "mnt", "net").map(ns -> link("/proc/self/ns/" + ns)).collect(Collectors.joining(" "));
         hostInit = new String(Files.readAllBytes(Path.of("/proc/1/cmdline"))).replace('\0', ' ');
         clockOffset = clockOffset();
@@ -176,6 +196,8 @@ public abstract class RuntimeEscapes {
             hostSleep.descendants().forEach(ProcessHandle::destroyForcibly);
             hostSleep.destroyForcibly();
             listener.close();
+            listener2.close();
+            egressProxy.close();
             for (Path p : planted) Files.deleteIfExists(p);
             try (Stream<Path> all = Files.walk(root)) {
                 for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -183,8 +205,11 @@ public abstract class RuntimeEscapes {
         }
     }
 
-    /** Where an attempt runs: alone; holding still while the host measures; after or beside a victim task. */
-    protected enum Stage { ALONE, HOLD, AFTER_ANOTHER, BESIDE_ANOTHER }
+    /**
+     * Where an attempt runs: alone; holding still while the host measures; after or beside a victim task; alone with
+     * egress granted (an egress socket mounted, so the relay listens on 127.0.0.1:3128 and the proxy variables are set).
+     */
+    protected enum Stage { ALONE, HOLD, AFTER_ANOTHER, BESIDE_ANOTHER, WITH_EGRESS }
 
     /** One row: a hostile agent (sh, after the guard) and what must be true of its run. */
     protected record Attempt(String name, Set<Feature> needs, Manifest.Resources resources, Stage stage, String agent,
@@ -269,6 +294,44 @@ public abstract class RuntimeEscapes {
                         """) + "\necho done", blocked(4).andThen(r -> assertThat(r.output())
                         .contains("blocked UDP connect 8.8.8.8:53 ENETUNREACH", "blocked UDP connect 1.1.1.1:53 ENETUNREACH")
                         .containsPattern("blocked UDP connect 2001:4860:4860::8888:53 (ENETUNREACH|EADDRNOTAVAIL)"))),
+                new Attempt("with egress granted, bypass the proxy", needs("python3"), SMALL, Stage.WITH_EGRESS, py("""
+                        def tcp(what, addr):
+                            def go():
+                                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                                s.settimeout(2)
+                                s.connect(addr)
+                            tryit(what, go)
+                        def relay():
+                            socket.create_connection(("127.0.0.1", 3128), timeout=5).close()
+                            print("info relay 127.0.0.1:3128 accepts; HTTP_PROXY=" + os.environ.get("HTTP_PROXY", ""))
+                        relay()
+                        tcp("TCP to 127.0.0.2 (host listener)", ("127.0.0.2", int(task["port2"])))
+                        tcp("TCP to 127.0.0.1 (host listener)", ("127.0.0.1", int(task["port"])))
+                        tcp("TCP to 127.0.0.2:80", ("127.0.0.2", 80))
+                        def dns():
+                            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                            s.settimeout(1)
+                            s.sendto(bytes.fromhex("abcd01000001000000000000076578616d706c6503636f6d0000010001"), ("127.0.0.53", 53))
+                            return s.recvfrom(512)[0].hex()
+                        tryit("DNS query to 127.0.0.53:53", dns)
+                        tryit("DNS lookup of example.com", lambda: socket.getaddrinfo("example.com", 443))
+                        tryit("UDP to 8.8.8.8:53", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("8.8.8.8", 53)))
+                        def ping():
+                            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+                            s.sendto(bytes.fromhex("0800f7ff00000000"), ("8.8.8.8", 0))
+                        tryit("ICMP echo to 8.8.8.8", ping)
+                        tryit("raw ICMP socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close())
+                        tryit("raw IP socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW).close())
+                        tryit("packet socket", lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3)).close())
+                        """) + "\necho done", blocked(10).andThen(r -> {
+                            assertThat(r.output()).as("egress was granted: the relay answers")
+                                    .contains("info relay 127.0.0.1:3128 accepts; HTTP_PROXY=http://127.0.0.1:3128");
+                            assertThat(egressConnections.get()).as("connections the relay carried to the egress socket").isPositive();
+                            assertThat(r.output()).contains("blocked TCP to 127.0.0.2 (host listener) ECONNREFUSED",
+                                    "blocked UDP to 8.8.8.8:53 ENETUNREACH").containsPattern("blocked raw ICMP socket (EPERM|EACCES)")
+                                    .containsPattern("blocked packet socket (EPERM|EACCES)")
+                                    .containsPattern("blocked DNS lookup of example.com -?\\d+|blocked DNS lookup of example.com gaierror");
+                        })),
                 a("mount with mount(8) and unshare(1)", """
                         mkdir -p /workspace/m
                         t "mount -t tmpfs" mount -t tmpfs none /workspace/m
@@ -502,7 +565,7 @@ public abstract class RuntimeEscapes {
     @MethodSource("applicable")
     void escape(Attempt a) throws Exception {
         Run r = switch (a.stage()) {
-            case ALONE -> attempt(a, Map.of(), false);
+            case ALONE, WITH_EGRESS -> attempt(a, Map.of(), false);
             case HOLD -> attempt(a, Map.of(), true);
             case AFTER_ANOTHER, BESIDE_ANOTHER -> besideVictim(a);
         };
@@ -539,7 +602,8 @@ public abstract class RuntimeEscapes {
     private Run attempt(Attempt a, Map<String, String> facts, boolean hold) throws Exception {
         int n = SEQ.incrementAndGet();
         String marker = "aegis-escape-run-" + nonce + "-" + n + "-";
-        SandboxSpec spec = spec(a.resources(), script(marker, a.agent()), root.resolve("run" + n + ".sock"));
+        SandboxSpec spec = spec(a.resources(), script(marker, a.agent()), root.resolve("run" + n + ".sock"),
+                a.stage() == Stage.WITH_EGRESS ? Optional.of(egressSocket) : Optional.empty());
         List<String> logs = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch holding = new CountDownLatch(1);
         LogSink sink = line -> {
@@ -573,10 +637,14 @@ public abstract class RuntimeEscapes {
     }
 
     private SandboxSpec spec(Manifest.Resources r, String script, Path socket) {
+        return spec(r, script, socket, Optional.empty());
+    }
+
+    private SandboxSpec spec(Manifest.Resources r, String script, Path socket, Optional<Path> egress) {
         Manifest m = new Manifest("escape", "1.0.0", runtimeName(), List.of("sh", "-c", script), image(), r,
                 Manifest.Permissions.NONE, List.of(), Manifest.Pool.DEFAULT);
         InstanceId id = new InstanceId("e-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet());
-        return new SandboxSpec(id, m, agentDir, socket, agentLib, Optional.empty(), Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
+        return new SandboxSpec(id, m, agentDir, socket, agentLib, egress, Map.of(), List.of(), SandboxSpec.OutputLimits.DEFAULT);
     }
 
     /** The guard, the helpers every agent uses, then the attempt. The run marker names every process of the run. */
@@ -707,6 +775,7 @@ public abstract class RuntimeEscapes {
         assertThat(probes).as("files an agent wrote on the host").isEmpty();
         assertThat(hostSleep.isAlive()).as("the host sleep").isTrue();
         assertThat(listener.accept()).as("a connection to the host's loopback listener").isNull();
+        assertThat(listener2.accept()).as("a connection to the host's listener on 127.0.0.2").isNull();
         assertThat(Math.abs(clockOffset() - clockOffset)).as("ms the host clock moved").isLessThan(2000);
         assertThat(processesMentioning(marker)).as("processes of the run still alive").isEmpty();
     }
@@ -744,6 +813,7 @@ public abstract class RuntimeEscapes {
         all.put("nonce", nonce);
         all.put("hostPid", Long.toString(hostSleep.pid()));
         all.put("port", Integer.toString(((InetSocketAddress) uncheck(listener::getLocalAddress)).getPort()));
+        all.put("port2", Integer.toString(((InetSocketAddress) uncheck(listener2::getLocalAddress)).getPort()));
         all.put("secretHead", secret.substring(0, secret.length() / 2));
         all.put("secretTail", secret.substring(secret.length() / 2));
         all.put("secretPaths", planted.stream().map(Path::toString).collect(Collectors.joining(" ")));

@@ -1,5 +1,6 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressGrant;
 import dev.aegis.core.AuditDecision;
 import dev.aegis.core.AuditEvent;
 import java.util.Map;

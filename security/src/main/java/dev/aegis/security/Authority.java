@@ -1,9 +1,10 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressHost;
 import java.util.regex.Pattern;
 
 /** A {@code host[:port]} from a request target, a CONNECT line or a Host header, with its host canonical. */
-record Authority(Host host, int port) {
+record Authority(EgressHost host, int port) {
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
 
     /**
@@ -43,7 +44,7 @@ record Authority(Host host, int port) {
                 throw new IllegalArgumentException("port " + Reasons.quote(port) + " is not 1-65535");
             p = Integer.parseInt(port);
         }
-        return new Authority(Host.parse(host), p);
+        return new Authority(EgressHost.parse(host), p);
     }
 
     /** Same host (canonical form) and port. */

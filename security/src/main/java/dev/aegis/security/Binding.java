@@ -1,5 +1,6 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressGrant;
 import dev.aegis.core.AuditDecision;
 import dev.aegis.core.EgressRule;
 import java.io.IOException;
@@ -13,9 +14,10 @@ import java.util.function.Consumer;
 
 /**
  * What one listener serves: a grant, the instance it counts and closes under, and the proxy's shared parts.
- * {@code denials} hears every deny reason ({@link EgressProxy#fetch} reports them to its caller).
+ * {@code denials} hears every deny reason, {@code failures} every error the proxy answered itself for an allowed
+ * attempt (a server it could not reach, a malformed response); {@link EgressProxy#fetch} reports both to its caller.
  */
-record Binding(EgressProxy proxy, EgressGrant grant, Instance instance, Consumer<String> denials) {
+record Binding(EgressProxy proxy, EgressGrant grant, Instance instance, Consumer<String> denials, Consumer<String> failures) {
     List<EgressRule> rules() {
         return grant.rules().get();
     }
@@ -32,6 +34,11 @@ record Binding(EgressProxy proxy, EgressGrant grant, Instance instance, Consumer
     void deny(Attempt a, String reason) {
         denials.accept(reason);
         proxy.record(grant, a, AuditDecision.DENY, reason, true);
+    }
+
+    /** An allowed attempt failed on the way; the proxy answers the client itself with {@code message}. */
+    void failed(String message) {
+        failures.accept(message);
     }
 
     /** Appends an allowed attempt once it is over (with its byte counts), off the connection's thread. */

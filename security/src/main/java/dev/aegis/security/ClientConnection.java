@@ -258,6 +258,7 @@ final class ClientConnection implements Runnable {
 
     private boolean error(Attempt a, int status, String message) throws IOException {
         a.detail("error", message);
+        binding.failed(message);
         respond(status, message);
         return false;
     }

@@ -1,5 +1,6 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressGrant;
 import dev.aegis.core.AuditDecision;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.InstanceId;
@@ -83,7 +84,7 @@ public final class EgressProxy implements AutoCloseable {
             } catch (IOException | UnsupportedOperationException | SecurityException e) {
                 // not root: only same-uid sandboxes (bubblewrap) can connect; a Docker spawn refuses the socket clearly
             }
-            serve(server, new Binding(this, grant, instance(grant), reason -> {}), () -> deleteQuietly(socket));
+            serve(server, new Binding(this, grant, instance(grant), reason -> {}, message -> {}), () -> deleteQuietly(socket));
             return socket;
         } catch (IOException e) {
             throw new UncheckedIOException("egress proxy: cannot listen on " + socket + ": " + e.getMessage(), e);
@@ -92,7 +93,7 @@ public final class EgressProxy implements AutoCloseable {
 
     /** Serves {@code grant} on a new loopback TCP port (for in-process clients, tests and benchmarks). */
     public InetSocketAddress openLoopback(EgressGrant grant) {
-        return listenLoopback(grant, reason -> {}, false).address();
+        return listenLoopback(grant, reason -> {}, message -> {}, false).address();
     }
 
     /** A listener of its own, closed by its caller (or with the instance). */
@@ -107,12 +108,12 @@ public final class EgressProxy implements AutoCloseable {
      * A loopback listener for {@code grant}. With {@code transient}, an instance that is not open is not opened
      * for it (a fetch after the sandbox is gone leaves nothing behind); its bytes then count nowhere.
      */
-    Listener listenLoopback(EgressGrant grant, Consumer<String> denials, boolean transientUse) {
+    Listener listenLoopback(EgressGrant grant, Consumer<String> denials, Consumer<String> failures, boolean transientUse) {
         try {
             ServerSocketChannel server = ServerSocketChannel.open();
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             Instance instance = transientUse ? instances.getOrDefault(grant.instance(), new Instance(grant.instance())) : instance(grant);
-            Binding binding = new Binding(this, grant, instance, denials);
+            Binding binding = new Binding(this, grant, instance, denials, failures);
             return new Listener((InetSocketAddress) server.getLocalAddress(), binding, serve(server, binding, () -> {}));
         } catch (IOException e) {
             throw new UncheckedIOException("egress proxy: cannot listen on loopback: " + e.getMessage(), e);

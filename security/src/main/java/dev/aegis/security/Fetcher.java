@@ -1,5 +1,6 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressGrant;
 import dev.aegis.core.AegisException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +34,8 @@ final class Fetcher {
             throw AegisException.invalid("uri", Reasons.quote(uri.toString()) + " is not an http:// or https:// URL");
         HttpRequest request = request(method, uri, headers, body, limits);
         AtomicReference<String> denied = new AtomicReference<>();
-        EgressProxy.Listener listener = proxy.listenLoopback(grant, denied::set, true);
+        AtomicReference<String> failed = new AtomicReference<>();
+        EgressProxy.Listener listener = proxy.listenLoopback(grant, denied::set, failed::set, true);
         try (HttpClient client = HttpClient.newBuilder()
                 .proxy(ProxySelector.of(listener.address()))
                 .sslContext(proxy.config().fetchTls())
@@ -45,9 +47,10 @@ final class Fetcher {
             try {
                 response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             } catch (IOException e) {
-                throw failure(denied, uri, e);
+                throw failure(denied, failed, uri, e);
             }
-            if (denied.get() != null) throw AegisException.denied("egress " + uri.getHost() + ": " + denied.get());
+            // The proxy's own answer (403, 502, ...) is not the server's: the agent gets an error, not a response.
+            if (denied.get() != null || failed.get() != null) throw failure(denied, failed, uri, null);
             byte[] kept;
             boolean truncated;
             try (InputStream in = response.body()) {
@@ -55,7 +58,7 @@ final class Fetcher {
                 truncated = read.length > limits.maxBodyBytes();
                 kept = truncated ? Arrays.copyOf(read, (int) limits.maxBodyBytes()) : read;
             } catch (IOException e) {
-                throw failure(denied, uri, e);
+                throw failure(denied, failed, uri, e);
             }
             Map<String, List<String>> fields = new TreeMap<>();
             response.headers().map().forEach((k, v) -> fields.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
@@ -87,8 +90,10 @@ final class Fetcher {
         return b.build();
     }
 
-    private static AegisException failure(AtomicReference<String> denied, URI uri, Exception e) {
+    /** A denial ({@code policy_denied}) or any other failure ({@code fetch_failed}), with the proxy's words when it has them. */
+    private static AegisException failure(AtomicReference<String> denied, AtomicReference<String> failed, URI uri, Exception e) {
         if (denied.get() != null) return AegisException.denied("egress " + uri.getHost() + ": " + denied.get());
-        return new AegisException("fetch_failed", "fetch " + Reasons.clip(uri.toString()) + ": " + ClientConnection.message(e));
+        String why = failed.get() != null ? failed.get() : ClientConnection.message(e);
+        return new AegisException("fetch_failed", "fetch " + Reasons.clip(uri.toString()) + ": " + why);
     }
 }

@@ -2,6 +2,7 @@ package dev.aegis.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.aegis.core.EgressHost;
 import dev.aegis.core.EgressRule;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -56,7 +57,7 @@ class EgressPolicyTest {
             internal.example.net     | 8080 | deny port 8080 is not allowed
             """)
     void decides(String host, int port, String expected) {
-        String got = switch (EgressPolicy.check(RULES, Host.parse(host), port, DNS)) {
+        String got = switch (EgressPolicy.check(RULES, EgressHost.parse(host), port, DNS)) {
             case EgressPolicy.Verdict.Allow a -> "allow " + a.ip().getHostAddress() + (a.tlsRequired() ? " tls" : "");
             case EgressPolicy.Verdict.Deny d -> "deny " + d.reason();
         };

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.aegis.core.AegisException;
+import dev.aegis.core.AuditDecision;
 import dev.aegis.core.AuditEvent;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
@@ -187,5 +189,26 @@ class EgressProxyTest extends ProxyFixture {
         s.allowed("egress.request", "api.example.com:" + api.port());
         s.allowed("egress.connect", "secure.example.com:" + secure.port());
         s.denial("denied.example.com:" + denied.port() + " is not in permissions.network.egress");
+    }
+
+    /** Allowed, but nobody listens: an error saying so ({@code fetch_failed}), not the proxy's 502 passed off as the server's. */
+    @Test
+    void aFetchTheProxyCouldNotCarryFailsWithItsReason() throws Exception {
+        int closed;
+        try (var probe = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
+            closed = probe.getLocalPort();
+        }
+        List<String> rules = usual();
+        rules.addAll(List.of("api.example.com:" + closed, "127.0.0.2:" + closed));
+        Scene s = new Scene(rules);
+        for (String scheme : List.of("http", "https")) {
+            assertThatThrownBy(() -> proxy.fetch(s.grant, "GET", URI.create(scheme + "://api.example.com:" + closed + "/"), Map.of(),
+                    new byte[0], FetchLimits.DEFAULT))
+                    .isInstanceOf(AegisException.class)
+                    .hasMessageStartingWith("fetch " + scheme + "://api.example.com:" + closed + "/: cannot connect to api.example.com:" + closed
+                            + " (127.0.0.2): ")
+                    .satisfies(e -> assertThat(((AegisException) e).code()).isEqualTo("fetch_failed"));
+        }
+        assertThat(s.await(e -> e.details().getOrDefault("error", "").startsWith("cannot connect")).decision()).isEqualTo(AuditDecision.ALLOW);
     }
 }

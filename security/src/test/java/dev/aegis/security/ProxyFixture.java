@@ -1,5 +1,6 @@
 package dev.aegis.security;
 
+import dev.aegis.core.EgressGrant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.aegis.audit.FileAuditLog;

@@ -75,9 +75,9 @@ final class SqlTaskStore implements TaskStore {
             bindTask(h.createUpdate("""
                     INSERT INTO tasks (id, tenant, agent, input, state, result, error_code, error_message,
                                        exit_code, created_at, started_at, finished_at,
-                                       usage_uptime_ns, usage_cpu_ns, usage_memory_peak, parent_task)
+                                       usage_uptime_ns, usage_cpu_ns, usage_memory_peak, usage_egress_bytes, parent_task)
                     VALUES (:id, :tenant, :agent, :input, :state, :result, :errorCode, :errorMessage,
-                            :exitCode, :created, :started, :finished, :uptime, :cpu, :memoryPeak, :parent)"""), task)
+                            :exitCode, :created, :started, :finished, :uptime, :cpu, :memoryPeak, :egress, :parent)"""), task)
                     .bind("parent", task.parent().orElse(null)).execute();
         } catch (StatementException e) {
             if (Columns.isDuplicateKey(e)) throw AegisException.conflict("task \"" + task.id() + "\" already exists");
@@ -90,7 +90,8 @@ final class SqlTaskStore implements TaskStore {
                 UPDATE tasks SET tenant = :tenant, agent = :agent, input = :input, state = :state, result = :result,
                     error_code = :errorCode, error_message = :errorMessage, exit_code = :exitCode,
                     created_at = :created, started_at = :started, finished_at = :finished,
-                    usage_uptime_ns = :uptime, usage_cpu_ns = :cpu, usage_memory_peak = :memoryPeak
+                    usage_uptime_ns = :uptime, usage_cpu_ns = :cpu, usage_memory_peak = :memoryPeak,
+                    usage_egress_bytes = :egress
                 WHERE id = :id"""), task).execute();
         if (rows == 0) throw AegisException.notFound("task \"" + task.id() + "\" does not exist");
     }
@@ -110,7 +111,8 @@ final class SqlTaskStore implements TaskStore {
                 .bind("finished", Columns.nanos(t.finishedAt()))
                 .bind("uptime", t.usage().map(u -> u.uptime().toNanos()).orElse(null))
                 .bind("cpu", t.usage().map(u -> u.cpu().toNanos()).orElse(null))
-                .bind("memoryPeak", t.usage().map(Usage::memoryPeakBytes).orElse(null));
+                .bind("memoryPeak", t.usage().map(Usage::memoryPeakBytes).orElse(null))
+                .bind("egress", t.usage().map(Usage::egressBytes).orElse(null));
     }
 
     @Override
@@ -146,8 +148,10 @@ final class SqlTaskStore implements TaskStore {
     @Override
     public List<Metered> usage(String tenant, java.time.Instant from, java.time.Instant to) {
         java.util.Map<String, double[]> sums = new java.util.TreeMap<>();
+        java.util.Map<String, long[]> egress = new java.util.HashMap<>();
         read.useHandle(h -> h.createQuery("""
-                        SELECT agent, state, created_at, finished_at, usage_uptime_ns, usage_cpu_ns, usage_memory_peak
+                        SELECT agent, state, created_at, finished_at, usage_uptime_ns, usage_cpu_ns, usage_memory_peak,
+                               usage_egress_bytes
                         FROM tasks WHERE tenant = :tenant AND finished_at >= :from AND finished_at < :to""")
                 .bind("tenant", tenant).bind("from", Columns.nanos(from)).bind("to", Columns.nanos(to))
                 .map((rs, ctx) -> {
@@ -157,10 +161,11 @@ final class SqlTaskStore implements TaskStore {
                     a[2] += rs.getLong("usage_cpu_ns") / 1e9;
                     a[3] += rs.getLong("usage_memory_peak") / 1048576.0 * (rs.getLong("usage_uptime_ns") / 1e9);
                     a[4] += (rs.getLong("finished_at") - rs.getLong("created_at")) / 1e9;
+                    egress.computeIfAbsent(rs.getString("agent"), k -> new long[1])[0] += rs.getLong("usage_egress_bytes");
                     return 0;
                 }).list());
         return sums.entrySet().stream().map(e -> new Metered(e.getKey(), (long) e.getValue()[0], (long) e.getValue()[1],
-                e.getValue()[2], e.getValue()[3], e.getValue()[4])).toList();
+                e.getValue()[2], e.getValue()[3], e.getValue()[4], egress.get(e.getKey())[0])).toList();
     }
 
     private static Task task(ResultSet rs) throws SQLException {
@@ -178,7 +183,7 @@ final class SqlTaskStore implements TaskStore {
         long cpu = rs.getLong("usage_cpu_ns");
         if (rs.wasNull()) return Optional.empty();
         return Optional.of(new Usage(Duration.ofNanos(rs.getLong("usage_uptime_ns")), Duration.ofNanos(cpu),
-                rs.getLong("usage_memory_peak")));
+                rs.getLong("usage_memory_peak"), rs.getLong("usage_egress_bytes")));
     }
 
     /**

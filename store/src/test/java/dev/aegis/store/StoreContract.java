@@ -86,7 +86,7 @@ abstract class StoreContract {
     @Test
     void everyFieldRoundTrips() {
         Task ok = queued("ok", "acme", T0).running(T0.plusNanos(1)).succeeded("{\"r\":\"é ✓\"}", 0, T0.plusSeconds(2))
-                .withUsage(new Usage(Duration.ofNanos(123_456_789), Duration.ofNanos(45_678), 3L << 30));
+                .withUsage(new Usage(Duration.ofNanos(123_456_789), Duration.ofNanos(45_678), 3L << 30, 5_000_000_123L));
         Task bad = queued("bad", "acme", T0).running(T0.plusMillis(5))
                 .failed(TaskState.FAILED, new Task.TaskError("exit_code", "exited with 3"), Optional.of(3), T0.plusSeconds(1));
         Task cancelled = queued("c", "acme", T0)
@@ -95,6 +95,9 @@ abstract class StoreContract {
         assertThat(db.tasks().find("ok")).contains(ok);
         assertThat(db.tasks().find("bad")).contains(bad);
         assertThat(db.tasks().find("c")).contains(cancelled);
+        // Metered per agent: the egress bytes add up as integers (no rounding through a double).
+        assertThat(db.tasks().usage("acme", T0, T0.plusSeconds(3)).stream().mapToLong(dev.aegis.core.TaskStore.Metered::egressBytes).sum())
+                .isEqualTo(5_000_000_123L);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.aegis.security;
+package dev.aegis.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class HostTest {
+class EgressHostTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             API.Example.COM    | api.example.com
@@ -19,7 +19,7 @@ class HostTest {
             [FD00:EC2::254]    | [fd00:ec2::254]
             """)
     void canonicalForms(String raw, String text) {
-        assertThat(Host.parse(raw).text()).isEqualTo(text);
+        assertThat(EgressHost.parse(raw).text()).isEqualTo(text);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -45,16 +45,16 @@ class HostTest {
             'a b.com'          | control character or space
             """)
     void refusedSpellings(String raw, String reason) {
-        assertThatThrownBy(() -> Host.parse(raw)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(reason);
+        assertThatThrownBy(() -> EgressHost.parse(raw)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(reason);
     }
 
     @Test
     void refusesNonAsciiAndMarksPunycode() {
-        assertThatThrownBy(() -> Host.parse("\u0430pple.com")).hasMessageContaining("non-ASCII host");
-        assertThatThrownBy(() -> Host.parse("api.example.com\u3002")).hasMessageContaining("non-ASCII host");
-        assertThat(Host.parse("www.xn--pple-43d.com")).isEqualTo(new Host.Name("www.xn--pple-43d.com", true));
-        assertThat(Host.parse("www.apple.com")).isEqualTo(new Host.Name("www.apple.com", false));
-        assertThatThrownBy(() -> Host.parse("a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(63)))
+        assertThatThrownBy(() -> EgressHost.parse("\u0430pple.com")).hasMessageContaining("non-ASCII host");
+        assertThatThrownBy(() -> EgressHost.parse("api.example.com\u3002")).hasMessageContaining("non-ASCII host");
+        assertThat(EgressHost.parse("www.xn--pple-43d.com")).isEqualTo(new EgressHost.Name("www.xn--pple-43d.com", true));
+        assertThat(EgressHost.parse("www.apple.com")).isEqualTo(new EgressHost.Name("www.apple.com", false));
+        assertThatThrownBy(() -> EgressHost.parse("a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(63)))
                 .hasMessageContaining("longer than 253 characters");
     }
 }

@@ -1,7 +1,5 @@
-package dev.aegis.security;
+package dev.aegis.core;
 
-import dev.aegis.core.EgressRule;
-import dev.aegis.core.InstanceId;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

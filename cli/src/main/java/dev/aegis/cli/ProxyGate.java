@@ -1,0 +1,49 @@
+package dev.aegis.cli;
+
+import dev.aegis.core.EgressGate;
+import dev.aegis.core.EgressGrant;
+import dev.aegis.core.InstanceId;
+import dev.aegis.security.EgressProxy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The node's {@link EgressProxy} as the orchestrator's {@link EgressGate}: one socket per instance in
+ * {@code <data>/run/egress/<instance>.sock}, which the runtime mounts at {@code /run/aegis/egress.sock}. A unix
+ * socket path holds at most 107 bytes, so the data folder's path must stay under about 70.
+ */
+final class ProxyGate implements EgressGate {
+    private final EgressProxy proxy;
+    private final Path dir;
+
+    /** Sockets left in {@code dir} by a node that crashed are deleted: the data folder's lock says none is live. */
+    ProxyGate(EgressProxy proxy, Path dir) {
+        this.proxy = proxy;
+        this.dir = dir;
+        try {
+            Files.createDirectories(dir);
+            try (var stale = Files.list(dir)) {
+                for (Path p : stale.filter(p -> p.getFileName().toString().endsWith(".sock")).toList()) Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the egress socket folder " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Path open(EgressGrant grant) {
+        return proxy.open(grant, dir.resolve(grant.instance().value() + ".sock"));
+    }
+
+    @Override
+    public long bytes(InstanceId instance) {
+        return proxy.egressBytes(instance);
+    }
+
+    @Override
+    public long close(InstanceId instance) {
+        return proxy.close(instance);
+    }
+}
