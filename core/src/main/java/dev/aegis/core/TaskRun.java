@@ -166,9 +166,10 @@ final class TaskRun implements Scheduler.Job {
                 mounts = FolderGrants.mounts(o.folders, agent.tenant(), agent.manifest());
                 InstanceId id = Orchestrator.newInstanceId();
                 token = o.sessions.open(session.on(id));
-                long t0 = System.nanoTime();
                 egressOf = id;
-                runtime.spawn(o.spec(agent, id, token, wanted, mounts, o.openEgress(agent, id, token)));
+                Optional<java.nio.file.Path> egressSocket = o.openEgress(agent, id, token);
+                long t0 = System.nanoTime();
+                runtime.spawn(o.spec(agent, id, token, wanted, mounts, egressSocket));
                 instance = id;
                 java.time.Duration took = java.time.Duration.ofNanos(System.nanoTime() - t0);
                 o.events.booted(runtime.name(), took);
