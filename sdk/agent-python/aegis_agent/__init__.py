@@ -8,6 +8,7 @@
     with lock("user_database") as token: ...          # coordination: see _locks.py, _bus.py, _tasks.py
     bus.publish("orders.created", {"id": 7})
     summary = delegate("summarizer", {"text": "..."})
+    hits = memory.query("how did we fix this last time?")["hits"]   # Cortex: see _memory.py
 
 `task` is the task's input (parsed JSON), read from /run/aegis/task.json or, failing that, from stdin.
 Every other platform call goes through `call(name, body)` over the agent API socket
@@ -108,10 +109,11 @@ class _Namespace:
         return lambda **body: call(self._prefix + "." + method, body)
 
 
-memory, llm = (_Namespace(n) for n in ("memory", "llm"))
+llm = _Namespace("llm")
 
 from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (they need call() above)
 from aegis_agent._bus import Message, Overflow, bus  # noqa: E402
 from aegis_agent._tasks import Child, ChildFailed, delegate, tasks  # noqa: E402
 from aegis_agent._tools import tools  # noqa: E402
+from aegis_agent._memory import memory  # noqa: E402
 task = _load_task()

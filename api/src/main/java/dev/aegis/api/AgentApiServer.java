@@ -2,7 +2,9 @@ package dev.aegis.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aegis.core.AegisException;
+import dev.aegis.core.AuditLog;
 import dev.aegis.core.Coordinator;
+import dev.aegis.core.Memory;
 import dev.aegis.core.Session;
 import dev.aegis.core.Sessions;
 import dev.aegis.core.ToolCalls;
@@ -24,10 +26,12 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
  */
 public final class AgentApiServer implements AutoCloseable {
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
-    static final List<String> NOT_YET = List.of("memory/query", "memory/store", "llm/chat");
+    static final List<String> NOT_YET = List.of("llm/chat");
     /** Answered by {@link ToolCalls} when the node has one, else 501 like the rest. */
     static final List<String> TOOL_CALLS = List.of("tools/list", "tools/call");
     private static final int MAX_BODY = 256 * 1024;
+    /** What an error answer reads of an unread body before answering; past it, the connection is closed. */
+    private static final long DRAIN = 16L << 20;
     /** The group container sandboxes run as. */
     private static final int SANDBOX_GID = 1000;
     private static final int MAX_LINE = 8 * 1024;
@@ -49,6 +53,16 @@ public final class AgentApiServer implements AutoCloseable {
     /** With {@code tools}, {@code tools.call} and {@code tools.list} work; without, they answer 501. */
     public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator,
                           java.util.Optional<ToolCalls> tools) {
+        this(sessions, socket, coordinator, tools, Memory.NONE, null);
+    }
+
+    /**
+     * With {@code memory}, {@code memory.query} and {@code memory.store} work as manifests allow, their decisions
+     * recorded in {@code audit}; with {@link Memory#NONE} they answer 501.
+     */
+    public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator,
+                          java.util.Optional<ToolCalls> tools, Memory memory, AuditLog audit) {
+        AgentMemoryCalls memoryCalls = memory == Memory.NONE ? null : new AgentMemoryCalls(memory, audit, MAX_BODY);
         this.sessions = sessions;
         this.socket = socket;
         this.app = Javalin.create(cfg -> {
@@ -77,6 +91,14 @@ public final class AgentApiServer implements AutoCloseable {
                 ctx.json(Map.of("task_id", s.taskId(), "agent", s.agent().name(), "tenant", s.tenant()));
             });
             cfg.routes.post("/v1/log", this::log);
+            cfg.routes.post("/v1/memory/query", ctx -> {
+                if (memoryCalls == null) throw new AegisException("not_available", "memory.query is not available: memory is off on this node");
+                memoryCalls.query(ctx, ctx.attribute(SESSION));
+            });
+            cfg.routes.post("/v1/memory/store", ctx -> {
+                if (memoryCalls == null) throw new AegisException("not_available", "memory.store is not available: memory is off on this node");
+                memoryCalls.store(ctx, ctx.attribute(SESSION));
+            });
             coordinator.ifPresent(c -> new SwarmCalls(c, MAX_BODY).register(cfg.routes, ctx -> ctx.attribute(SESSION)));
             tools.ifPresent(t -> {
                 cfg.routes.post("/v1/tools/call", ctx -> callTool(ctx, t));
@@ -162,7 +184,14 @@ public final class AgentApiServer implements AutoCloseable {
      */
     private static void drain(Context ctx) {
         try {
-            ctx.req().getInputStream().readNBytes(MAX_BODY + 1);
+            // Up to 16 MiB: enough for a client that sent a whole oversized body (a 10 MB memory) to read the answer.
+            var in = ctx.req().getInputStream();
+            byte[] buf = new byte[1 << 16];
+            for (long left = DRAIN; left > 0; ) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) break;
+                left -= n;
+            }
         } catch (IOException | RuntimeException e) {
             // nothing more to read, or the client is gone: the answer is written anyway
         }

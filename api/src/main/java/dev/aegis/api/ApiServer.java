@@ -9,6 +9,7 @@ import dev.aegis.core.ApiKey;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.Coordinator;
+import dev.aegis.core.Memory;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskStore;
@@ -42,6 +43,13 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
                      ApiConfig config) {
+        this(orchestrator, coordinator, keys, files, audit, config, Memory.NONE);
+    }
+
+    /** With {@code memory}, the {@code /v1/memory} routes and task feedback work; with {@link Memory#NONE} they answer 501. */
+    public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
+                     ApiConfig config, Memory memory) {
+        MemoryRoutes memoryRoutes = new MemoryRoutes(memory, orchestrator);
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         SecretRoutes secretRoutes = new SecretRoutes(orchestrator.secrets());
@@ -107,6 +115,15 @@ public final class ApiServer implements AutoCloseable {
                 role(ctx, RUNNERS);
                 ctx.json(Views.instance(orchestrator.terminate(tenant(ctx), ctx.pathParam("id"))));
             }));
+            cfg.routes.post("/v1/tasks/{id}/feedback", ctx -> as(ctx, () -> memoryRoutes.feedback(ctx, ctx.attribute(KEY))));
+            cfg.routes.get("/v1/memory/search", ctx -> memoryRoutes.search(ctx, ctx.attribute(KEY)));
+            cfg.routes.get("/v1/memory/stats", ctx -> memoryRoutes.stats(ctx, ctx.attribute(KEY)));
+            cfg.routes.delete("/v1/memory", ctx -> as(ctx, () -> memoryRoutes.delete(ctx, ctx.attribute(KEY),
+                    new Memory.Scope.Tenant(tenant(ctx)))));
+            cfg.routes.delete("/v1/memory/agents/{name}", ctx -> as(ctx, () -> memoryRoutes.delete(ctx, ctx.attribute(KEY),
+                    new Memory.Scope.Agent(tenant(ctx), ctx.pathParam("name")))));
+            cfg.routes.delete("/v1/memory/tasks/{id}", ctx -> as(ctx, () -> memoryRoutes.delete(ctx, ctx.attribute(KEY),
+                    new Memory.Scope.TaskOf(tenant(ctx), ctx.pathParam("id")))));
             cfg.routes.get("/v1/audit", ctx -> auditRoutes.query(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/audit/verify", ctx -> {
                 AuditRoutes.requirePlatformAdmin(ctx.attribute(KEY));

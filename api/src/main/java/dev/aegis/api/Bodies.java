@@ -51,6 +51,18 @@ final class Bodies {
         }
     }
 
+    /**
+     * A body the parser refused. Bytes that are not UTF-8 inside a string are refused as that field (the parser knows
+     * which one it was reading), so a client learns which value to fix; anything else is {@code invalid_json}.
+     */
+    static AegisException notJson(JacksonException e) {
+        String field = e.getProcessor() instanceof com.fasterxml.jackson.core.JsonParser p && p.getParsingContext() != null
+                ? p.getParsingContext().getCurrentName() : null;
+        if (field != null && e.getOriginalMessage() != null && e.getOriginalMessage().contains("UTF-8"))
+            return AegisException.invalid(field, "is not valid UTF-8 text (" + e.getOriginalMessage() + "); send UTF-8");
+        return new AegisException("invalid_json", "body is not valid JSON: " + e.getOriginalMessage());
+    }
+
     static AegisException tooLarge(long max) {
         return new AegisException("payload_too_large", "request body exceeds " + max + " bytes");
     }
@@ -74,7 +86,7 @@ final class Bodies {
         try {
             node = JSON.readTree(bytes(ctx, max, Duration.ofSeconds(30)));
         } catch (JacksonException e) {
-            throw new AegisException("invalid_json", "body is not valid JSON: " + e.getOriginalMessage());
+            throw notJson(e);
         } catch (IOException e) {
             throw new AegisException("invalid_json", "body is not valid JSON: " + e.getMessage());
         }

@@ -96,6 +96,7 @@ final class Contract {
         /** Refuses (400, 413, 415) whatever the document does not allow; a JSON body is left parsed for the handler. */
         void check(Context ctx, long maxBody, java.time.Duration bodyTimeout) {
             Map<String, List<String>> given;
+            Params.utf8(ctx.queryString());
             try {
                 given = ctx.queryParamMap();
             } catch (RuntimeException e) {
@@ -111,7 +112,8 @@ final class Contract {
                 Params.check(p, q.getValue().getFirst());
             }
             for (Param p : query.values())
-                if (p.required() && !given.containsKey(p.name())) throw AegisException.invalid(p.name(), "is required");
+                if (p.required() && !given.containsKey(p.name()))
+                    throw AegisException.invalid(p.name(), "is required" + (p.description().isEmpty() ? "" : " (" + p.description() + ")"));
             for (Param p : pathParams.values()) Params.check(p, ctx.pathParam(p.name()));
             if (body.isEmpty()) noBody(ctx, maxBody, bodyTimeout);
             else body(ctx, maxBody, bodyTimeout);
@@ -170,7 +172,7 @@ final class Contract {
                 JsonNode node = Bodies.JSON.readTree(bytes);
                 return node == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : node;
             } catch (JacksonException e) {
-                throw new AegisException("invalid_json", "body is not valid JSON: " + e.getOriginalMessage());
+                throw Bodies.notJson(e);
             } catch (IOException e) {
                 throw new AegisException("invalid_json", "body is not valid JSON: " + e.getMessage());
             } catch (NumberFormatException e) { // 1e99999999999: a number no one can hold

@@ -48,6 +48,46 @@ final class Params {
         }
     }
 
+    /**
+     * Refuses a query value whose percent-escapes are not UTF-8 ({@code q=caf%E9}), naming its parameter: decoding
+     * would turn the bytes into U+FFFD silently, and a search for the mangled text finds nothing for no clear reason.
+     */
+    static void utf8(String rawQuery) {
+        if (rawQuery == null || rawQuery.indexOf('%') < 0) return;
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            if (utf8Escapes(name) && utf8Escapes(eq < 0 ? "" : pair.substring(eq + 1))) continue;
+            String field = "query";
+            try {
+                if (utf8Escapes(name)) field = Words.cut(java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                // a malformed escape in the name: the query string as a whole is named
+            }
+            throw AegisException.invalid(field, "is not valid UTF-8 once its %-escapes are decoded; percent-encode the UTF-8 bytes of the text");
+        }
+    }
+
+    private static boolean utf8Escapes(String raw) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (c == '%' && i + 2 < raw.length() && HEX.matcher(raw.substring(i + 1, i + 3)).matches()) {
+                bytes.write(Integer.parseInt(raw.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else if (c < 0x80) bytes.write(c);
+            else return true; // raw non-ASCII in a target: Jetty's business (it refuses or decodes it before here)
+        }
+        try {
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes.toByteArray()));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    private static final Pattern HEX = Pattern.compile("[0-9A-Fa-f]{2}");
+
     /** Longest string parameter when the document gives no maxLength: ids, names and filters are all far shorter. */
     static final int MAX_LENGTH = 256;
     private static final Pattern INTEGER = Pattern.compile("-?[0-9]{1,30}");

@@ -10,9 +10,9 @@ import java.util.List;
 
 /** Files shipped inside the jar: the {@code aegis_agent} Python module and the example agents. */
 final class Bundled {
-    static final List<String> EXAMPLES = List.of("summarizer", "file-indexer", "swarm-coordinator", "swarm-worker");
+    static final List<String> EXAMPLES = List.of("summarizer", "file-indexer", "swarm-coordinator", "swarm-worker", "oncall");
     private static final List<String> EXAMPLE_FILES = List.of("agent.yaml", "agent.py");
-    private static final List<String> AGENT_LIB = List.of("__init__.py", "_locks.py", "_bus.py", "_tasks.py", "_tools.py");
+    private static final List<String> AGENT_LIB = List.of("__init__.py", "_locks.py", "_bus.py", "_tasks.py", "_tools.py", "_memory.py");
 
     private Bundled() {}
 

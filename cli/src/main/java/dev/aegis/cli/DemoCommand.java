@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
         description = {"Runs real agents through the whole AEGIS flow on an embedded orchestrator, and explains each step.", "",
                 "Starts a node in a fresh temp data folder (SQLite, no external service), deploys the example agents",
                 "over the HTTP API with a freshly minted admin key, runs tasks in bubblewrap sandboxes, and prints each",
-                "result, the task's logs, its lifecycle with timings, a refused manifest, a failing agent, and where the",
-                "data went.", "", "Example:", "  aegis demo", "  aegis demo --data /tmp/aegis-demo"})
+                "result, the task's logs, its lifecycle with timings, a refused manifest, a failing agent, a swarm under",
+                "a lock, an agent's second run finding what its first run learned (memory), and where the data went.", "", "Example:", "  aegis demo", "  aegis demo --data /tmp/aegis-demo"})
 final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     private static final String TEXT = "AEGIS runs each agent task in a fresh, isolated sandbox. "
             + "The sandbox is destroyed when the task ends, so no state leaks between tasks. "
@@ -41,6 +41,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         try (Node node = new Node(Node.Config.embedded(dir).withApi("127.0.0.1", 0, java.util.List.of(examples)))) {
             node.orchestrator().runtimes().values().forEach(r -> say("runtime " + r.name() + ": " + r.description()));
             say("HTTP API on " + node.url() + ", agent API on " + dir.resolve("run/agent.sock"));
+            // Step 6 needs the embedding model; it loads (a few seconds) in the background while steps 2-5 run.
+            var model = node.memory().preload();
+            say("memory (Cortex): embedding model " + node.memory().embedder().id() + " loading in the background, for step 6");
             String key = node.firstAdminKey().orElseGet(() -> node.keys().create("default", "admin").plaintext());
             step(2, "authenticating with an admin API key (minted now, stored only as a salted hash)");
             say(key.substring(0, 21) + "…");
@@ -70,10 +73,37 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             step(5, "a swarm: a coordinator fans out to 4 workers that update one ledger under a lock");
             swarm(client);
 
-            step(6, "where the data went");
+            step(6, "memory: a second run finds what the first run learned");
+            if (!model.isDone()) say("waiting for the embedding model to finish loading...");
+            say(String.format("embedding model ready (loaded in %.1f s); every ended task so far is being remembered",
+                    model.get().toMillis() / 1000.0));
+            say("run 1 is told how an incident was fixed; it only logs it. AEGIS indexes its logs and result after it ends.");
+            JsonNode first = run(client, "oncall", Map.of("incident", "checkout pods OOMKilled right after the 3.2 deploy",
+                    "fix", "raised the checkout memory limit to 1Gi and capped the PDF receipt renderer at 200 line items"));
+            long t0 = System.nanoTime();
+            node.memory().awaitIndexed(java.time.Duration.ofMinutes(2));
+            say(String.format("indexed in the background; %d memories in tenant default now (waited %d ms here)",
+                    node.memory().stats("default").memories(), (System.nanoTime() - t0) / 1_000_000));
+            say("run 2 asks about the same trouble in other words, in a fresh sandbox that shares nothing with run 1");
+            JsonNode second = run(client, "oncall", Map.of("incident", "the checkout service keeps getting killed for using too much RAM"));
+            JsonNode learned = second.path("result").path("known_fix");
+            boolean fromFirst = second.path("result").path("from_task").asText().equals(first.path("id").asText());
+            say(learned.isTextual() && learned.asText().contains("1Gi") && fromFirst
+                    ? "run 2 found what run 1 learned, from task " + first.path("id").asText() + ":\n    " + learned.asText()
+                    : "run 2 did not find run 1's fix (unexpected): " + second.path("result"));
+            JsonNode found = client.get("/v1/memory/search?q=" + java.net.URLEncoder.encode("checkout killed out of memory",
+                    java.nio.charset.StandardCharsets.UTF_8) + "&agent=oncall&limit=2");
+            say("the same memory through the API (aegis memory search \"checkout killed out of memory\" --agent oncall):");
+            for (JsonNode h : found.path("hits"))
+                say(String.format("  [%s, similarity %.2f] %s", h.path("kind").asText(), h.path("similarity").asDouble(),
+                        h.path("text").asText().lines().filter(l -> l.contains("fix")).findFirst()
+                                .orElse(h.path("text").asText().lines().findFirst().orElse(""))));
+
+            step(7, "where the data went");
             say("metadata (SQLite):     " + dir.resolve("aegis.db"));
             say("agent code (immutable): " + dir.resolve("agents/default"));
             say("agent library:          " + dir.resolve("lib/python/aegis_agent"));
+            say("memory (Lucene):        " + dir.resolve("memory/default"));
             Path sandboxes = BubblewrapRuntime.instanceRoot(dir.resolve("run/bubblewrap"));
             try (Stream<Path> left = Files.isDirectory(sandboxes) ? Files.list(sandboxes) : Stream.empty()) {
                 long instances = left.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("i-")).count();
@@ -91,7 +121,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 + a.path("digest").asText().substring(0, 12) + " runtime " + a.path("runtime").asText());
     }
 
-    private static void run(Client client, String agent, Map<String, Object> input) throws Exception {
+    private static JsonNode run(Client client, String agent, Map<String, Object> input) throws Exception {
         System.out.println("\n  -- " + agent + " --");
         JsonNode t = client.post("/v1/tasks", Map.of("agent", agent, "input", input, "wait", true));
         say("task " + t.path("id").asText() + ": " + t.path("state").asText().toUpperCase());
@@ -103,6 +133,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             say(String.format("  %-10s +%4d ms  %s", s.path("state").asText(), s.path("after_ms").asLong(), s.path("reason").asText()));
         if (t.has("result")) say("result: " + t.path("result"));
         if (t.has("error")) say("error: " + t.path("error").path("code").asText() + ": " + t.path("error").path("message").asText());
+        return t;
     }
 
     /** The swarm example: its task tree, how often workers queued for the lock, and the ledger's final count. */
@@ -178,7 +209,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private static void step(int n, String what) {
-        System.out.println("\n[" + n + "/6] " + what);
+        System.out.println("\n[" + n + "/7] " + what);
     }
 
     private static void say(String line) {

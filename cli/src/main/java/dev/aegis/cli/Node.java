@@ -19,8 +19,14 @@ import dev.aegis.security.EgressProxy;
 import dev.aegis.core.ToolCalls;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
+import dev.aegis.core.Policy;
+import dev.aegis.core.AegisException;
 import dev.aegis.core.SandboxSpec;
 import dev.aegis.core.Sessions;
+import dev.aegis.core.Task;
+import dev.aegis.core.TaskEvents;
+import dev.aegis.memory.Cortex;
+import dev.aegis.memory.EmbeddingService;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import dev.aegis.runtime.docker.DockerRuntime;
 import dev.aegis.store.Database;
@@ -42,6 +48,16 @@ import java.util.Optional;
  * agent-API socket, and optionally the public HTTP API. The only place that knows every module.
  */
 public final class Node implements AutoCloseable {
+    /**
+     * Lucene announces on first use, through java.util.logging, that it uses the Vector API: one line of noise in the
+     * middle of every command's output. Held here: java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger LUCENE_VECTORS = java.util.logging.Logger.getLogger("org.apache.lucene.internal.vectorization");
+
+    static {
+        LUCENE_VECTORS.setLevel(java.util.logging.Level.WARNING);
+    }
+
     /**
      * @param port     public API port; 0 picks a free one; empty runs without the public API ({@code aegis run})
      * @param warmIdle how long a warm pool outlives its agent's last task
@@ -138,6 +154,7 @@ public final class Node implements AutoCloseable {
     private final LocalLocks locks;
     private final Bus bus;
     private final Coordinator coordinator;
+    private final Cortex memory;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
     private final Optional<ApiServer> api;
@@ -172,6 +189,18 @@ public final class Node implements AutoCloseable {
         }
         Sessions sessions = new Sessions();
         Path agentSocket = data.resolve("run/agent.sock");
+        // Native libraries of the embedding model unpack into the data folder, not a shared cache in $HOME.
+        if (System.getProperty("DJL_CACHE_DIR") == null) System.setProperty("DJL_CACHE_DIR", data.resolve("cache/djl").toString());
+        try {
+            var embedder = Embeddings.fromEnvironment(System.getenv(), line -> System.err.println("aegis: " + line));
+            this.memory = new Cortex(Cortex.Config.defaults(data.resolve("memory"), embedder), EmbeddingService.defaults(embedder), audit,
+                    Clock.systemUTC(), new EndedTasks(), line -> System.err.println("aegis: " + line));
+        } catch (RuntimeException e) { // a bad AEGIS_EMBEDDING_* setting: nothing may stay open
+            db.close();
+            audit.close();
+            lock.close();
+            throw e;
+        }
         // One proxy per node, the only way out of every sandbox on it; it audits into the node's log.
         this.egress = new EgressProxy(audit, config.security().egress());
         this.docker = new DockerRuntime(data.resolve("run/docker"));
@@ -185,13 +214,22 @@ public final class Node implements AutoCloseable {
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         this.coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
-        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress))), audit);
-        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools)).start();
+        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress))), audit, memory);
+        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools), memory, audit).start();
+        orchestrator.events().observe(new TaskEvents.Observer() {
+            @Override
+            public void ended(Task task) {
+                memory.taskEnded(task);
+            }
+
+            @Override
+            public void booted(String runtime, Duration took) {}
+        });
         this.keys = new ApiKeys(db.keys(), Clock.systemUTC());
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, coordinator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
-                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport())).start());
+                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport()), memory).start());
     }
 
     /** Opens the secrets with the configured key, and refuses to go on if the key cannot open what is stored. */
@@ -216,6 +254,29 @@ public final class Node implements AutoCloseable {
 
     public Orchestrator orchestrator() {
         return orchestrator;
+    }
+
+    /** Cortex, the agents' memory on this node. */
+    public Cortex memory() {
+        return memory;
+    }
+
+    /** What the memory's indexing pipeline reads about an ended task, on its own thread, off the task's path. */
+    private final class EndedTasks implements Cortex.TaskSource {
+        @Override
+        public List<String> lines(Task task) {
+            return orchestrator.logs(task.tenant(), task.id(), 0).stream().map(dev.aegis.core.LogLine::line).toList();
+        }
+
+        /** Its agent's namespace, or the one the agent's manifest shares. */
+        @Override
+        public String namespace(Task task) {
+            try {
+                return Policy.memoryNamespace(orchestrator.agent(task.tenant(), task.agent()).manifest());
+            } catch (AegisException e) {
+                return task.agent(); // the agent is gone (only its task is left): its own namespace
+            }
+        }
     }
 
     public ApiKeys keys() {
@@ -262,6 +323,7 @@ public final class Node implements AutoCloseable {
         locks.close();
         coordinator.close();
         bus.close();
+        memory.close();
         try {
             docker.close();
         } catch (java.io.IOException e) {

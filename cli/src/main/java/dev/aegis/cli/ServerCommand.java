@@ -205,6 +205,8 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
             System.out.println("aegis: " + node.recovered() + " task(s) interrupted by the last shutdown marked failed");
         node.orchestrator().runtimes().values().forEach(r -> System.out.println("aegis: runtime " + r.name() + ": " + r.description()));
         System.out.println("aegis: bus: " + node.bus().description());
+        System.out.println("aegis: memory: " + node.memory().embedder().id() + " in " + dir.resolve("memory") + " (model loading in the background)");
+        node.memory().preload(); // the first task's memories and the first search need it; the API does not wait for it
         node.firstAdminKey().ifPresent(k -> System.out.println(
                 "aegis: admin API key (shown once, stored only hashed):\n  " + k));
         System.out.println("aegis: listening on " + node.url() + " (Ctrl-C to stop)");

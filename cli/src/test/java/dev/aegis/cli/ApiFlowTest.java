@@ -167,7 +167,7 @@ class ApiFlowTest {
                 from aegis_agent import task, result, log, call, whoami, AegisError
                 log("hello via the agent API")
                 try:
-                    call("memory.query", {"q": "x"})
+                    call("llm.chat", {"messages": []})
                     status = "unexpected"
                 except AegisError as e:
                     status = e.code + " " + str(e.status)
@@ -177,12 +177,12 @@ class ApiFlowTest {
                     forged = "accepted"
                 except AegisError as e:
                     forged = e.code
-                result({"memory": status, "forged": forged, "task": task})
+                result({"later": status, "forged": forged, "task": task})
                 """);
         assertThat(http.upload("/v1/agents", TarGz.pack(d)).status()).isEqualTo(201);
         JsonNode t = run("caller", Map.of("n", 7));
         assertThat(t.path("state").asText()).as(t.toString()).isEqualTo("succeeded");
-        assertThat(t.path("result").path("memory").asText()).isEqualTo("not_available 501");
+        assertThat(t.path("result").path("later").asText()).isEqualTo("not_available 501");
         assertThat(t.path("result").path("forged").asText()).isEqualTo("unauthorized");
         assertThat(t.path("result").path("task").path("n").asInt()).isEqualTo(7);
         assertThat(http.get("/v1/tasks/" + t.path("id").asText() + "/logs").body().toString()).contains("hello via the agent API");

@@ -58,6 +58,13 @@ class AuthTest {
         TABLE.put("GET /v1/audit/pubkey", new Row(ALL, "/v1/audit/pubkey", null));
         TABLE.put("GET /v1/audit/export", new Row(PLATFORM, "/v1/audit/export", null));
         TABLE.put("GET /v1/audit/{seq}/proof", new Row(ALL, "/v1/audit/1/proof", null));
+        // Memory: any role of the tenant searches and sizes it; runners rate tasks; deleting is for admins and deployers.
+        TABLE.put("GET /v1/memory/search", new Row(ALL, "/v1/memory/search?q=anything", null));
+        TABLE.put("GET /v1/memory/stats", new Row(ALL, "/v1/memory/stats", null));
+        TABLE.put("POST /v1/tasks/{id}/feedback", new Row(RUNNERS, "/v1/tasks/nope/feedback", "{\"score\": 1}"));
+        TABLE.put("DELETE /v1/memory", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory?all=true", null));
+        TABLE.put("DELETE /v1/memory/agents/{name}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory/agents/nope", null));
+        TABLE.put("DELETE /v1/memory/tasks/{id}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory/tasks/nope", null));
     }
 
     @TempDir

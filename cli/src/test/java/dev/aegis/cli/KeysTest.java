@@ -28,6 +28,10 @@ class KeysTest {
             String platformKeyId = node.firstAdminKey().orElseThrow().substring(9, 21);
             assertThat(SecretsTest.put(platform, "PLATFORM_TOKEN", "platform-secret-value").status()).isEqualTo(201);
             String secretBefore = platform.get("/v1/secrets").body().toString();
+            // The task is in tenant default's memory before anyone else asks for it.
+            assertThat(node.memory().awaitIndexed(java.time.Duration.ofSeconds(120))).isTrue();
+            assertThat(platform.get("/v1/memory/search?q=Secret+words").body().path("hits").toString()).contains("Secret words");
+            long memoriesBefore = platform.get("/v1/memory/stats").body().path("memories").asLong();
             Http acme = new Http(node.url(), platform.post("/v1/keys", Map.of("tenant", "acme", "role", "admin")).body().path("key").asText());
             var doc = new Http(node.url(), null).get("/openapi.json").body();
             int calls = 0;
@@ -35,6 +39,8 @@ class KeysTest {
                 if (!path.getKey().startsWith("/v1/")) continue; // /healthz, /openapi.json, /metrics hold no tenant data
                 String p = path.getKey().replace("{id}", path.getKey().startsWith("/v1/keys") ? platformKeyId : task)
                         .replace("{name}", path.getKey().startsWith("/v1/secrets") ? "PLATFORM_TOKEN" : "summarizer").replace("{seq}", "1");
+                if (p.equals("/v1/memory/search")) p += "?q=Secret+words";
+                if (p.equals("/v1/memory")) p += "?all=true";
                 for (var op : path.getValue().properties()) {
                     String method = op.getKey().toUpperCase();
                     var req = acme.builder(p);
@@ -45,7 +51,9 @@ class KeysTest {
                         case "PUT" -> req.header("Content-Type", "application/json")
                                 .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"value\": \"acme-value-1234\"}"));
                         default -> req.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                                p.equals("/v1/tasks") ? "{\"agent\": \"summarizer\"}" : p.equals("/v1/keys") ? "{\"role\": \"admin\", \"tenant\": \"default\"}" : "{}"));
+                                p.equals("/v1/tasks") ? "{\"agent\": \"summarizer\"}" : p.equals("/v1/keys") ? "{\"role\": \"admin\", \"tenant\": \"default\"}"
+                                        // valid feedback, so that only the tenant can refuse it
+                                        : p.endsWith("/feedback") ? "{\"score\": -1, \"text\": \"acme rates default's task\"}" : "{}"));
                     };
                     // The event stream is read to its end: with follow=false it sends what is stored, then closes.
                     if (p.equals("/v1/events")) req = acme.builder("/v1/events?after=0&follow=false&subject=aegis.%3E").GET();
@@ -60,8 +68,19 @@ class KeysTest {
             }
             assertThat(calls).isGreaterThan(15);
             assertThat(platform.get("/v1/secrets").body().toString()).as("default's secrets untouched").isEqualTo(secretBefore);
-            // And the platform tenant's task is untouched.
+            // And the platform tenant's task and memories are untouched: acme could neither read nor delete them, nor rate the task.
             assertThat(platform.get("/v1/tasks/" + task).body().path("state").asText()).isEqualTo("succeeded");
+            assertThat(platform.get("/v1/memory/search?q=Secret+words").body().path("hits").toString()).contains("Secret words");
+            assertThat(platform.get("/v1/memory/stats").body().path("memories").asLong()).isEqualTo(memoriesBefore);
+            var taskMemories = platform.get("/v1/memory/search?q=Secret+words&task=" + task).body().path("hits");
+            assertThat(taskMemories).isNotEmpty().allSatisfy(h -> assertThat(h.has("rating")).as("rated by acme: " + h).isFalse());
+            assertThat(platform.get("/v1/memory/search?q=acme+rates&kind=feedback").body().path("hits")).isEmpty();
+            assertThat(acme.get("/v1/memory/search?q=Secret+words").body().path("hits")).isEmpty();
+            assertThat(acme.get("/v1/memory/stats").body().path("by_agent")).isEmpty();
+            assertThat(acme.post("/v1/tasks/" + task + "/feedback", Map.of("score", 1)).status()).isEqualTo(404);
+            assertThat(acme.send(acme.builder("/v1/memory/tasks/" + task).DELETE()).status()).isEqualTo(404);
+            assertThat(acme.send(acme.builder("/v1/memory/agents/summarizer").DELETE()).status()).isEqualTo(404);
+            assertThat(node.audit().query(dev.aegis.core.AuditQuery.all(10_000).action("task.feedback"))).isEmpty();
         }
     }
 

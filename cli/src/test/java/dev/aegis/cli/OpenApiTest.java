@@ -94,7 +94,8 @@ class OpenApiTest {
                 "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/usage",
                 "GET /v1/secrets", "PUT /v1/secrets/{name}", "DELETE /v1/secrets/{name}",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
-                "GET /v1/audit/{seq}/proof");
+                "GET /v1/audit/{seq}/proof", "POST /v1/tasks/{id}/feedback", "GET /v1/memory/search", "GET /v1/memory/stats",
+                "DELETE /v1/memory", "DELETE /v1/memory/agents/{name}", "DELETE /v1/memory/tasks/{id}");
     }
 
     @Test

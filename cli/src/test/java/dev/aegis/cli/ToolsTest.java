@@ -131,6 +131,13 @@ class ToolsTest {
             assertThat(http.get("/v1/audit?action=tool.result&agent=nofetch").body().path("records")).isEmpty();
             // The proxy audited the attempts it saw (one allowed, one refused).
             assertThat(http.get("/v1/audit?agent=fetcher&limit=1000").body().toString()).contains("other.example.com");
+            // The task's tool results are remembered with it once it ends: the allowed fetch's answer is a tool_output memory.
+            assertThat(node.memory().awaitIndexed(java.time.Duration.ofMinutes(2))).isTrue();
+            JsonNode remembered = http.get("/v1/memory/search?q=hello+from+api&agent=fetcher&kind=tool_output").body().path("hits");
+            assertThat(remembered).as(remembered.toString()).singleElement().satisfies(h -> {
+                assertThat(h.path("text").asText()).startsWith("tool http.fetch(").contains("hello from api /hello");
+                assertThat(h.path("success").asBoolean()).isTrue();
+            });
 
             // What the check and its audit record cost, seen from the agent: tools.list writes no record, a denied call one.
             JsonNode bench = run(http, "nofetch", List.of(), 200);

@@ -61,7 +61,8 @@ public record Manifest(
             List<String> locks,    // lock names, "prefix/*" allowed
             Llm llm,
             Bus bus,
-            List<String> delegate) { // agents of the tenant this one may start child tasks of
+            List<String> delegate,   // agents of the tenant this one may start child tasks of
+            Optional<String> memoryNamespace) { // shared with agents naming the same; empty: the agent's own name
         public static final Permissions NONE = new Permissions(Network.NONE, Filesystem.NONE, List.of(),
                 MemoryAccess.NONE, List.of(), Llm.NONE);
 
@@ -74,6 +75,13 @@ public record Manifest(
             Objects.requireNonNull(llm, "llm");
             Objects.requireNonNull(bus, "bus");
             delegate = List.copyOf(delegate);
+            Objects.requireNonNull(memoryNamespace, "memoryNamespace");
+        }
+
+        /** Without a shared memory namespace. */
+        public Permissions(Network network, Filesystem filesystem, List<String> tools, MemoryAccess memory,
+                           List<String> locks, Llm llm, Bus bus, List<String> delegate) {
+            this(network, filesystem, tools, memory, locks, llm, bus, delegate, Optional.empty());
         }
 
         /** Without coordination grants (no bus subjects, no delegation). */

@@ -49,7 +49,8 @@ final class ManifestMapping {
                 new Manifest.Llm(strings(llm.path("models")),
                         llm.has("max_tokens_per_task") ? llm.get("max_tokens_per_task").asLong() : Manifest.Llm.NONE.maxTokensPerTask()),
                 new Manifest.Bus(strings(p.path("bus").path("publish")), strings(p.path("bus").path("subscribe"))),
-                strings(p.path("delegate")));
+                strings(p.path("delegate")),
+                p.hasNonNull("memory_namespace") ? java.util.Optional.of(p.get("memory_namespace").asText()) : java.util.Optional.empty());
     }
 
     private static Manifest.Pool pool(JsonNode p) {

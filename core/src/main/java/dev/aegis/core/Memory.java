@@ -128,8 +128,17 @@ public interface Memory {
     record Stats(String tenant, long memories, java.util.Map<String, Long> byAgent, long bytes, String model, int dimension,
                  long queued, long indexed, long skippedDuplicates, long dropped) {}
 
-    /** A task ended: remember what it left behind, later. Returns at once; the task's response never waits. */
+    /**
+     * A task ended: remember what it left behind (logs, tool outputs, result) in its agent's namespace, later.
+     * Returns at once, without I/O: it runs on the task's end path, and the task's response never waits.
+     */
     void taskEnded(Task task);
+
+    /**
+     * A tool call of a running task returned {@code result}: kept with the task and remembered with it (kind
+     * {@code tool_output}) when it ends. Returns at once.
+     */
+    default void toolOutput(String tenant, String task, String tool, String arguments, String result) {}
 
     Result search(Query query);
 

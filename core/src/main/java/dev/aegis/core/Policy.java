@@ -76,6 +76,19 @@ public final class Policy {
         return ok ? Decision.ALLOW : Decision.deny("tool " + quote(name) + " denied; the manifest grants " + list("tools", tools));
     }
 
+    /**
+     * The memory namespace this agent reads and writes, and where its finished tasks are remembered: its own name, or
+     * the {@code permissions.memory_namespace} it shares with the tenant's other agents that name it. Sharing is the
+     * deployer's choice, like every grant; a client key of the tenant can search every namespace anyway.
+     */
+    public String memoryNamespace() {
+        return memoryNamespace(manifest);
+    }
+
+    public static String memoryNamespace(Manifest manifest) {
+        return manifest.permissions().memoryNamespace().orElse(manifest.name());
+    }
+
     public Decision memory(Manifest.MemoryAccess needed) {
         Manifest.MemoryAccess granted = manifest.permissions().memory();
         return granted.allows(needed) ? Decision.ALLOW

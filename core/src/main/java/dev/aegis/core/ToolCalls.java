@@ -11,15 +11,23 @@ import java.util.Optional;
  * The one path of every tool call: checked against the agent's manifest ({@link Policy#tool}) before anything leaves
  * AEGIS, and audited whatever the answer. Each call is a {@code tool.call} record (tool, SHA-256 and size of the
  * arguments, decision, reason) written before the call goes out; an allowed call then gets a {@code tool.result}
- * record (outcome, duration, SHA-256 and size of the result). Arguments and results themselves are never recorded.
+ * record (outcome, duration, SHA-256 and size of the result). Arguments and results themselves are never recorded in
+ * the audit log; a result is handed to {@link Memory}, which remembers it with the task's other output.
  */
 public final class ToolCalls {
     private final List<Tools> providers;
     private final AuditLog audit;
+    private final Memory memory;
 
     public ToolCalls(List<Tools> providers, AuditLog audit) {
+        this(providers, audit, Memory.NONE);
+    }
+
+    /** With {@code memory}, each result is also handed to it, to be remembered with its task when the task ends. */
+    public ToolCalls(List<Tools> providers, AuditLog audit, Memory memory) {
         this.providers = List.copyOf(providers);
         this.audit = audit;
+        this.memory = memory;
     }
 
     /**
@@ -43,6 +51,7 @@ public final class ToolCalls {
             outcome.put("outcome", "ok");
             outcome.put("result_sha256", Hashes.sha256(result));
             outcome.put("result_bytes", Integer.toString(result.getBytes(StandardCharsets.UTF_8).length));
+            if (!s.taskId().isEmpty()) memory.toolOutput(s.tenant(), s.taskId(), name, arguments, result);
             return result;
         } catch (AegisException e) {
             outcome.put("outcome", "error");

@@ -49,6 +49,16 @@ class ManifestParserTest {
     }
 
     @Test
+    void aMemoryNamespaceIsTheAgentsOwnUnlessTheManifestSharesOne() {
+        Manifest own = ManifestParser.parse(minimalWith("permissions: {memory: read-write}\n"), "own.yaml");
+        assertThat(own.permissions().memoryNamespace()).isEmpty();
+        assertThat(Policy.memoryNamespace(own)).isEqualTo("a");
+        Manifest shared = ManifestParser.parse(minimalWith("permissions: {memory: read, memory_namespace: ops-team}\n"), "shared.yaml");
+        assertThat(shared.permissions().memoryNamespace()).contains("ops-team");
+        assertThat(new Policy(shared, OperatorLimits.DEFAULT).memoryNamespace()).isEqualTo("ops-team");
+    }
+
+    @Test
     void minimalManifestGetsSafeDefaults() throws IOException {
         Manifest m = ManifestParser.parse(Files.readString(MANIFESTS.resolve("valid/minimal.yaml")), "minimal.yaml");
 

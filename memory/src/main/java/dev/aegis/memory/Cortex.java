@@ -48,7 +48,22 @@ public final class Cortex implements Memory, AutoCloseable {
         return model.startsWith("bge-") ? 0.55 : 0.2;
     }
 
+    /**
+     * What the pipeline reads about an ended task when it gets to it, never on the task's own path (each may be a
+     * store query): its log lines as stored, and the namespace its memories go to.
+     */
+    public interface TaskSource {
+        List<String> lines(Task task);
+
+        /** Its agent's own namespace unless the node knows better (a manifest's {@code memory_namespace}). */
+        default String namespace(Task task) {
+            return task.agent();
+        }
+    }
+
     private static final Pattern SAFE = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+    /** Tool results kept per running task: at most this many tasks, outputs per task and characters per task. */
+    private static final int OUTPUT_TASKS = 4096, OUTPUTS_PER_TASK = 64, OUTPUT_CHARS_PER_TASK = 1 << 20;
 
     private final Config config;
     private final EmbeddingService embeddings;
@@ -57,9 +72,11 @@ public final class Cortex implements Memory, AutoCloseable {
     private final Consumer<String> progress;
     private final Map<String, TenantIndex> indexes = new ConcurrentHashMap<>();
     private final IndexingPipeline pipeline;
+    /** Tool results of running tasks, by tenant/task, until the task ends. */
+    private final Map<String, List<String>> toolOutputs = new ConcurrentHashMap<>();
     private HybridSearch.Settings settings;
 
-    public Cortex(Config config, EmbeddingService embeddings, AuditLog audit, Clock clock, IndexingPipeline.TaskLogs logs,
+    public Cortex(Config config, EmbeddingService embeddings, AuditLog audit, Clock clock, TaskSource tasks,
                   Consumer<String> progress) {
         this.config = config;
         this.embeddings = embeddings;
@@ -67,7 +84,7 @@ public final class Cortex implements Memory, AutoCloseable {
         this.clock = clock;
         this.progress = progress;
         this.settings = new HybridSearch.Settings(config.halfLife(), config.halfLifeByAgent(), config.minSimilarity(), 64, 0.4, 0.985, 0.8);
-        this.pipeline = new IndexingPipeline(this::index, embeddings, logs, audit, clock, config.chunkTokens(), config.chunkOverlap(),
+        this.pipeline = new IndexingPipeline(this::index, embeddings, tasks, audit, clock, config.chunkTokens(), config.chunkOverlap(),
                 config.queueCapacity());
     }
 
@@ -82,7 +99,40 @@ public final class Cortex implements Memory, AutoCloseable {
 
     @Override
     public void taskEnded(Task task) {
-        if (task.startedAt().isPresent()) pipeline.offer(task); // a task refused or cancelled in the queue did nothing worth keeping
+        List<String> outputs = toolOutputs.remove(task.tenant() + "/" + task.id());
+        // A task refused or cancelled in the queue did nothing worth keeping.
+        if (task.startedAt().isPresent()) pipeline.offer(new IndexingPipeline.Ended(task, outputs == null ? List.of() : outputs));
+    }
+
+    /**
+     * Kept until the task ends, as "tool NAME(ARGUMENTS) returned: RESULT", bounded (a task that calls tools in a loop
+     * must not fill the heap): past the bounds, further outputs of the task are not remembered.
+     */
+    @Override
+    public void toolOutput(String tenant, String task, String tool, String arguments, String result) {
+        String key = tenant + "/" + task;
+        if (toolOutputs.size() >= OUTPUT_TASKS && !toolOutputs.containsKey(key)) return;
+        String args = arguments.length() > 1024 ? arguments.substring(0, 1024) + "…" : arguments;
+        String text = "tool " + tool + "(" + args + ") returned: " + result;
+        toolOutputs.compute(key, (k, list) -> {
+            List<String> l = list == null ? new java.util.ArrayList<>() : list;
+            int used = l.stream().mapToInt(String::length).sum();
+            if (l.size() < OUTPUTS_PER_TASK && used < OUTPUT_CHARS_PER_TASK)
+                l.add(text.length() > OUTPUT_CHARS_PER_TASK - used ? text.substring(0, OUTPUT_CHARS_PER_TASK - used) : text);
+            return l;
+        });
+    }
+
+    /**
+     * Loads the embedding model on a background thread now, so that the first memory or query does not wait for it;
+     * completes with how long that took (zero when it was loaded already). For commands that will use memory soon.
+     */
+    public java.util.concurrent.CompletableFuture<Duration> preload() {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            long t0 = System.nanoTime();
+            embeddings.embedQuery("warm up");
+            return Duration.ofNanos(System.nanoTime() - t0);
+        }, r -> Thread.ofPlatform().daemon().name("memory-preload").start(r));
     }
 
     /** Waits until every ended task handed over so far is indexed. */
@@ -140,9 +190,19 @@ public final class Cortex implements Memory, AutoCloseable {
         }
         List<float[]> vectors = precomputed != null ? given : embeddings.embed(fresh.stream().map(MemoryDoc::text).toList());
         String actor = Orchestrator.ACTOR.orElse("system");
-        for (MemoryDoc doc : fresh)
-            audit.append(AuditEvent.of(tenant, actor, "memory.store", "memory:" + doc.id(),
-                    Map.of("kind", doc.kind().wire(), "text_sha256", Hashes.sha256(doc.text()))).withAgent(doc.agent()));
+        // One record per memory, appended concurrently so that the audit log's group commit takes them in few fsyncs.
+        try (var appends = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> pending = new java.util.ArrayList<>();
+            for (MemoryDoc doc : fresh)
+                pending.add(appends.submit(() -> audit.append(AuditEvent.of(tenant, actor, "memory.store", "memory:" + doc.id(),
+                        Map.of("kind", doc.kind().wire(), "text_sha256", Hashes.sha256(doc.text()))).withAgent(doc.agent()))));
+            for (var f : pending) f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while auditing memory writes", e);
+        }
         index.add(fresh, vectors);
         return ids;
     }
@@ -163,6 +223,8 @@ public final class Cortex implements Memory, AutoCloseable {
         long n = index.count(which);
         audit.append(AuditEvent.of(scope.tenant(), Orchestrator.ACTOR.orElse("system"), "memory.delete", target,
                 Map.of("memories", Long.toString(n))));
+        // Tasks of the scope still waiting to be indexed would bring deleted memories back: they are forgotten too.
+        pipeline.forget(scope);
         return n == 0 ? 0 : index.delete(which);
     }
 

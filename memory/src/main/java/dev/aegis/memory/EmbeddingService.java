@@ -79,8 +79,9 @@ public final class EmbeddingService implements AutoCloseable {
         return embedded.get();
     }
 
+    /** Lets queued batches finish (their callers are waiting for them), then stops the threads. */
     @Override
     public void close() {
-        pool.shutdownNow();
+        pool.shutdown();
     }
 }

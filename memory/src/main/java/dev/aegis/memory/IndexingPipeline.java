@@ -22,19 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * After each task: its logs and its result (with the input that led to it) are cut into overlapping token
- * windows, deduplicated by content hash against the agent's namespace (nothing stored already is embedded again),
- * embedded and stored, on a worker of its own. Ended tasks wait in a bounded queue; the worker is slowed by the
- * {@link EmbeddingService}'s bounded queue, and when the task queue is full a task is counted as dropped rather than
- * hold anyone up: the task's own response never waits for indexing.
+ * After each task: its logs, its tool calls' results and its result (with the input that led to it) are cut into
+ * overlapping token windows, deduplicated by content hash against the agent's namespace (nothing stored already is
+ * embedded again), embedded and stored, on a worker of its own. Ended tasks wait in a bounded queue; the worker is
+ * slowed by the {@link EmbeddingService}'s bounded queue, and when the task queue is full a task is counted as dropped
+ * rather than hold anyone up: the task's own response never waits for indexing.
  */
 final class IndexingPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IndexingPipeline.class);
-
-    /** A task's log lines (as stored), for the pipeline to read when it gets to the task. */
-    interface TaskLogs {
-        List<String> lines(Task task);
-    }
 
     /** Per-tenant counters: waiting, tasks indexed, chunks skipped as duplicates, tasks dropped on a full queue. */
     record Counters(AtomicLong queued, AtomicLong indexed, AtomicLong duplicates, AtomicLong dropped) {
@@ -45,22 +40,23 @@ final class IndexingPipeline implements AutoCloseable {
 
     private final Function<String, TenantIndex> indexes;
     private final EmbeddingService embeddings;
-    private final TaskLogs logs;
+    private final Cortex.TaskSource tasks;
     private final AuditLog audit;
     private final Clock clock;
     private final int chunkTokens, overlap;
-    private final BlockingQueue<Task> queue;
+    private final BlockingQueue<Ended> queue;
     private final Map<String, Counters> counters = new ConcurrentHashMap<>();
     private final Thread worker;
     private final Object idle = new Object();
     /** Tasks accepted and not yet indexed; counted at offer, so a task just taken off the queue still counts. */
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closing;
 
-    IndexingPipeline(Function<String, TenantIndex> indexes, EmbeddingService embeddings, TaskLogs logs, AuditLog audit, Clock clock,
+    IndexingPipeline(Function<String, TenantIndex> indexes, EmbeddingService embeddings, Cortex.TaskSource tasks, AuditLog audit, Clock clock,
                      int chunkTokens, int overlap, int capacity) {
         this.indexes = indexes;
         this.embeddings = embeddings;
-        this.logs = logs;
+        this.tasks = tasks;
         this.audit = audit;
         this.clock = clock;
         this.chunkTokens = chunkTokens;
@@ -69,16 +65,47 @@ final class IndexingPipeline implements AutoCloseable {
         this.worker = Thread.ofPlatform().daemon().name("memory-indexer").start(this::loop);
     }
 
+    /** An ended task and its tool calls' results, in order. */
+    record Ended(Task task, List<String> toolOutputs) {
+        Ended {
+            toolOutputs = List.copyOf(toolOutputs);
+        }
+    }
+
     /** Queues an ended task; never blocks. */
-    void offer(Task task) {
+    void offer(Ended ended) {
+        Task task = ended.task();
         Counters c = counters(task.tenant());
         pending.incrementAndGet();
-        if (queue.offer(task)) c.queued().incrementAndGet();
+        if (!closing && queue.offer(ended)) c.queued().incrementAndGet();
         else {
             pending.decrementAndGet();
             c.dropped().incrementAndGet();
-            LOG.warn("memory: indexing queue full ({} tasks); task {} of {} is not remembered", queue.size(), task.id(), task.tenant());
+            LOG.warn("memory: {}; task {} of {} is not remembered", closing ? "closing" : "indexing queue full (" + queue.size() + " tasks)",
+                    task.id(), task.tenant());
         }
+    }
+
+    /**
+     * Takes the queued tasks of {@code scope} out of the queue, so that memories deleted before their task was indexed
+     * do not come back afterwards. Returns how many.
+     */
+    int forget(Memory.Scope scope) {
+        int n = 0;
+        for (Ended e : queue)
+            if (e.task().tenant().equals(scope.tenant()) && switch (scope) {
+                case Memory.Scope.Tenant t -> true;
+                case Memory.Scope.Agent a -> tasks.namespace(e.task()).equals(a.agent());
+                case Memory.Scope.TaskOf t -> e.task().id().equals(t.task());
+            } && queue.remove(e)) {
+                n++;
+                counters(e.task().tenant()).queued().decrementAndGet();
+                synchronized (idle) {
+                    pending.decrementAndGet();
+                    idle.notifyAll();
+                }
+            }
+        return n;
     }
 
     Counters counters(String tenant) {
@@ -99,19 +126,20 @@ final class IndexingPipeline implements AutoCloseable {
     }
 
     private void loop() {
-        while (!Thread.currentThread().isInterrupted()) {
-            Task task;
+        while (!closing) {
+            Ended ended;
             try {
-                task = queue.take();
+                ended = queue.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
+            if (ended == null) continue;
             try {
-                index(task);
+                index(ended);
             } catch (RuntimeException e) {
-                LOG.error("memory: indexing task {} failed", task.id(), e);
+                LOG.error("memory: indexing task {} failed", ended.task().id(), e);
             } finally {
-                counters(task.tenant()).queued().decrementAndGet();
+                counters(ended.task().tenant()).queued().decrementAndGet();
                 synchronized (idle) {
                     pending.decrementAndGet();
                     idle.notifyAll();
@@ -121,14 +149,17 @@ final class IndexingPipeline implements AutoCloseable {
     }
 
     /** Chunks, dedupes, embeds and stores one task's leftovers. Returns how many new memories it made. */
-    int index(Task task) {
+    int index(Ended ended) {
+        Task task = ended.task();
+        String ns = tasks.namespace(task);
         TenantIndex index = indexes.apply(task.tenant());
         Optional<Boolean> success = Optional.of(task.state() == TaskState.SUCCEEDED);
         List<MemoryDoc> docs = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         Counters c = counters(task.tenant());
-        add(docs, seen, c, index, task, Memory.Kind.LOG, String.join("\n", logs.lines(task)), success);
-        add(docs, seen, c, index, task, Memory.Kind.RESULT, outcome(task), success);
+        add(docs, seen, c, index, task, ns, Memory.Kind.LOG, String.join("\n", tasks.lines(task)), success);
+        for (String output : ended.toolOutputs()) add(docs, seen, c, index, task, ns, Memory.Kind.TOOL_OUTPUT, output, success);
+        add(docs, seen, c, index, task, ns, Memory.Kind.RESULT, outcome(task), success);
         List<float[]> vectors = embeddings.embed(docs.stream().map(MemoryDoc::text).toList());
         // Audit first, then store: a memory in the index is never missing from the audit log.
         if (!docs.isEmpty())
@@ -139,16 +170,16 @@ final class IndexingPipeline implements AutoCloseable {
         return docs.size();
     }
 
-    private void add(List<MemoryDoc> docs, Set<String> seen, Counters c, TenantIndex index, Task task, Memory.Kind kind, String text,
-                     Optional<Boolean> success) {
+    private void add(List<MemoryDoc> docs, Set<String> seen, Counters c, TenantIndex index, Task task, String ns, Memory.Kind kind,
+                     String text, Optional<Boolean> success) {
         for (String chunk : Tokens.chunks(text, chunkTokens, overlap)) {
             if (chunk.length() > Memory.MAX_TEXT) chunk = chunk.substring(0, Memory.MAX_TEXT); // a token of 64k characters
             String hash = MemoryDoc.contentHash(chunk);
-            if (!seen.add(hash) || index.existing(task.agent(), hash).isPresent()) {
+            if (!seen.add(hash) || index.existing(ns, hash).isPresent()) {
                 c.duplicates().incrementAndGet();
                 continue;
             }
-            docs.add(new MemoryDoc(UUID.randomUUID().toString(), task.agent(), Optional.of(task.id()), kind, chunk, List.of(),
+            docs.add(new MemoryDoc(UUID.randomUUID().toString(), ns, Optional.of(task.id()), kind, chunk, List.of(),
                     success, task.finishedAt().orElse(clock.instant()), hash));
         }
     }
@@ -160,8 +191,25 @@ final class IndexingPipeline implements AutoCloseable {
         return asked + "\nFailed" + task.error().map(e -> " (" + e.code() + "): " + e.message()).orElse("");
     }
 
+    /**
+     * Stops after the task in hand, which is finished, not interrupted: an interrupt inside Lucene's file I/O closes
+     * the index's channels and breaks its writer. Tasks still queued are not remembered (counted as dropped).
+     */
     @Override
     public void close() {
-        worker.interrupt();
+        closing = true;
+        try {
+            worker.join(java.time.Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Ended e; (e = queue.poll()) != null; ) {
+            counters(e.task().tenant()).queued().decrementAndGet();
+            counters(e.task().tenant()).dropped().incrementAndGet();
+            synchronized (idle) {
+                pending.decrementAndGet();
+                idle.notifyAll();
+            }
+        }
     }
 }

@@ -15,16 +15,19 @@ import java.util.function.Consumer;
 public final class OnnxEmbedder implements Embedder {
     /** The models on the class path; {@link #DEFAULT} retrieved best on our labelled set (see RetrievalQualityTest). */
     public enum Model {
-        ALL_MINILM_L6_V2("all-minilm-l6-v2", ""),
-        BGE_SMALL_EN_V15("bge-small-en-v1.5", "Represent this sentence for searching relevant passages: ");
+        ALL_MINILM_L6_V2("all-minilm-l6-v2", "", "dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel"),
+        BGE_SMALL_EN_V15("bge-small-en-v1.5", "Represent this sentence for searching relevant passages: ",
+                "dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel");
 
         final String id;
         /** bge is trained to embed queries with this instruction and passages without it. */
         final String queryPrefix;
+        final String className;
 
-        Model(String id, String queryPrefix) {
+        Model(String id, String queryPrefix, String className) {
             this.id = id;
             this.queryPrefix = queryPrefix;
+            this.className = className;
         }
 
         public String id() {
@@ -39,20 +42,21 @@ public final class OnnxEmbedder implements Embedder {
 
     public static final Model DEFAULT = Model.BGE_SMALL_EN_V15;
 
+    /**
+     * Loaded models, one per JVM: a model is immutable and thread-safe, and loading one costs seconds and ~150 MB, so
+     * every embedder of the same model in this process (nodes in tests, benchmarks) shares it.
+     */
+    private static final java.util.Map<Model, EmbeddingModel> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Model model;
     private final Consumer<String> progress;
-    private volatile EmbeddingModel loaded;
 
     /** @param progress told once, before the model loads ({@code "loading embedding model ..."}) */
     public OnnxEmbedder(Model model, Consumer<String> progress) {
         this.model = model;
         this.progress = progress;
-        String cls = switch (model) {
-            case ALL_MINILM_L6_V2 -> "dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel";
-            case BGE_SMALL_EN_V15 -> "dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel";
-        };
         try {
-            Class.forName(cls, false, OnnxEmbedder.class.getClassLoader()); // present, not loaded: that takes seconds
+            Class.forName(model.className, false, OnnxEmbedder.class.getClassLoader()); // present, not loaded: that takes seconds
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("embedding model " + model.id + " is not on the class path; add its Maven artifact "
                     + "(dev.langchain4j:langchain4j-embeddings-*) or use the built-in " + DEFAULT.id);
@@ -88,20 +92,30 @@ public final class OnnxEmbedder implements Embedder {
     }
 
     private EmbeddingModel model() {
-        EmbeddingModel m = loaded;
+        EmbeddingModel m = LOADED.get(model);
         if (m != null) return m;
-        synchronized (this) {
-            if (loaded == null) {
+        synchronized (LOADED) {
+            return LOADED.computeIfAbsent(model, k -> {
                 progress.accept("loading embedding model " + model.id + " (first use; a few seconds)...");
+                long t0 = System.nanoTime();
                 // Segments of one call run one after another here: the EmbeddingService spreads batches over its
                 // own bounded pool, and a second pool inside would only oversubscribe the cores.
                 java.util.concurrent.Executor inline = Runnable::run;
-                loaded = switch (model) {
-                    case ALL_MINILM_L6_V2 -> new dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel(inline);
-                    case BGE_SMALL_EN_V15 -> new dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel(inline);
-                };
-            }
-            return loaded;
+                // By name: the model artifacts are optional, and a direct reference would make this class need both.
+                try {
+                    EmbeddingModel loaded = (EmbeddingModel) Class.forName(model.className).getConstructor(java.util.concurrent.Executor.class)
+                            .newInstance(inline);
+                    progress.accept(String.format(Locale.ROOT, "embedding model %s loaded in %.1f s", model.id, (System.nanoTime() - t0) / 1e9));
+                    return loaded;
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot load embedding model " + model.id + ": " + e, e);
+                }
+            });
         }
+    }
+
+    /** Whether the model is loaded in this process already (then the first embedding costs milliseconds, not seconds). */
+    public boolean loaded() {
+        return LOADED.containsKey(model);
     }
 }

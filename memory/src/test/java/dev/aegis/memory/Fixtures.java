@@ -56,7 +56,7 @@ final class Fixtures {
         return cortex(dir, embedder, clock, task -> List.of());
     }
 
-    static Node cortex(Path dir, Embedder embedder, Clock clock, IndexingPipeline.TaskLogs logs) {
+    static Node cortex(Path dir, Embedder embedder, Clock clock, Cortex.TaskSource logs) {
         FileAuditLog audit = FileAuditLog.open(dir.resolve("audit"));
         Cortex c = new Cortex(Cortex.Config.defaults(dir.resolve("memory"), embedder), EmbeddingService.defaults(embedder), audit, clock,
                 logs, System.err::println);

@@ -96,6 +96,73 @@ class PipelineTest {
         }
     }
 
+    @Test
+    void toolOutputsAreRememberedWithTheirTaskInTheNamespaceTheNodeGives() throws Exception {
+        // The node's answer for billing-bot: a manifest that shares the finance-team namespace.
+        Cortex.TaskSource shared = new Cortex.TaskSource() {
+            @Override
+            public List<String> lines(Task task) {
+                return List.of("looked up the overdue invoices");
+            }
+
+            @Override
+            public String namespace(Task task) {
+                return task.agent().equals("billing-bot") ? "finance-team" : task.agent();
+            }
+        };
+        try (Fixtures.Node node = Fixtures.cortex(dir, Fixtures.defaultModel(), java.time.Clock.systemUTC(), shared)) {
+            Cortex cortex = node.cortex();
+            cortex.toolOutput("acme", "t9", "http.fetch", "{\"url\":\"https://billing.example/invoices/4711\"}",
+                    "{\"status\":200,\"body\":\"invoice 4711 is overdue since March; the customer is Globex Corporation\"}");
+            cortex.toolOutput("acme", "still-running", "http.fetch", "{}", "nothing to see: Initech payroll");
+            cortex.taskEnded(ended("t9", "billing-bot", TaskState.SUCCEEDED, "{}", "{\"overdue\":1}"));
+            assertThat(cortex.awaitIndexed(Duration.ofSeconds(120))).isTrue();
+
+            Memory.Stats stats = cortex.stats("acme");
+            assertThat(stats.byAgent()).as("the shared namespace, not the agent's own").containsOnlyKeys("finance-team");
+            List<Memory.Hit> hits = cortex.search(Memory.Query.of("acme", "which customer has an overdue invoice", 5)
+                    .inAgents(Set.of("finance-team"))).hits();
+            assertThat(hits).anySatisfy(h -> {
+                assertThat(h.kind()).isEqualTo(Memory.Kind.TOOL_OUTPUT);
+                assertThat(h.text()).startsWith("tool http.fetch(").contains("Globex Corporation");
+                assertThat(h.task()).contains("t9");
+            });
+            // A running task's tool output waits for its task: nothing of it is searchable yet.
+            assertThat(cortex.search(Memory.Query.of("acme", "Initech payroll", 5)).hits()).noneSatisfy(h -> assertThat(h.text()).contains("Initech"));
+        }
+    }
+
+    @Test
+    void memoriesDeletedBeforeTheirTaskIsIndexedDoNotComeBack() throws Exception {
+        FileAuditLogHolder h = new FileAuditLogHolder(dir);
+        EmbeddingService slow = new EmbeddingService(new Embedder() {
+            @Override public String id() { return "slow-test"; }
+            @Override public int dimension() { return 4; }
+            @Override public List<float[]> embed(List<String> texts) {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return texts.stream().map(t -> Embedder.normalize(new float[] {t.length(), t.hashCode() % 7, 2, 3})).toList();
+            }
+        }, 1, 8, 1);
+        Cortex.Config config = new Cortex.Config(dir.resolve("memory"), Duration.ofDays(30), Map.of(), 0.1, 128, 24, 100);
+        try (Cortex cortex = new Cortex(config, slow, h.audit, java.time.Clock.systemUTC(), t -> List.of("line of " + t.id()), s -> { })) {
+            for (int i = 0; i < 5; i++) cortex.taskEnded(ended("d" + i, "ops", TaskState.SUCCEEDED, "{}", "{\"n\":" + i + "}"));
+            // d0 is being embedded (300 ms); d3 still waits in the queue when its memories are deleted.
+            assertThat(cortex.delete(new Memory.Scope.TaskOf("acme", "d3"))).isZero();
+            assertThat(cortex.awaitIndexed(Duration.ofSeconds(30))).isTrue();
+            Memory.Stats s = cortex.stats("acme");
+            assertThat(s.memories()).as("two memories (log, result) for each task but d3").isEqualTo(8);
+            assertThat(s.indexed()).isEqualTo(4);
+            assertThat(h.audit.query(AuditQuery.all(100).action("memory.delete"))).singleElement()
+                    .satisfies(r -> assertThat(r.event().target()).isEqualTo("task:d3"));
+        } finally {
+            h.audit.close();
+        }
+    }
+
     /** A real audit log for the test that builds its own Cortex. */
     record FileAuditLogHolder(dev.aegis.audit.FileAuditLog audit) {
         FileAuditLogHolder(Path dir) {
