@@ -45,13 +45,29 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 public void ended(Task task) {}
             });
             Task end = o.await("default", task.id(), agent.manifest().resources().timeout().plusSeconds(30));
-            if (end.result().isPresent()) {
-                System.out.println(end.result().get());
-                return 0;
+            try {
+                if (end.result().isPresent()) {
+                    System.out.println(end.result().get());
+                    System.out.flush();
+                    return 0;
+                }
+                System.err.println("aegis: task " + end.id() + " " + end.state().name().toLowerCase()
+                        + end.error().map(e -> ": " + e.code() + ": " + e.message()).orElse(""));
+                return 1;
+            } finally {
+                remember(node);
             }
-            System.err.println("aegis: task " + end.id() + " " + end.state().name().toLowerCase()
-                    + end.error().map(e -> ": " + e.code() + ": " + e.message()).orElse(""));
-            return 1;
         }
+    }
+
+    /**
+     * The task goes into memory before the node closes (a closing node drops what still waits to be indexed), after
+     * its result is printed: a script reading stdout has it already.
+     */
+    private static void remember(Node node) throws InterruptedException {
+        if (node.memory().awaitIndexed(java.time.Duration.ZERO)) return;
+        System.err.println("aegis: remembering the task (memory index)...");
+        if (!node.memory().awaitIndexed(java.time.Duration.ofMinutes(2)))
+            System.err.println("aegis: gave up waiting for the memory index; this task is not remembered");
     }
 }

@@ -80,6 +80,15 @@ class CliTest {
                 "--input", "{\"text\": \"\"}");
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).contains("failed: exit_code");
+        // Both runs were remembered before their node closed: the memory is in the data folder for the next node.
+        try (Node node = new Node(Node.Config.embedded(dir.resolve("data")))) {
+            var hits = node.memory().search(dev.aegis.core.Memory.Query.of("default", "Alpha beta. Gamma delta. Alpha again.", 5)).hits();
+            assertThat(hits).anySatisfy(h -> {
+                assertThat(h.agent()).isEqualTo("summarizer");
+                assertThat(h.text()).contains("Alpha beta");
+            });
+            assertThat(node.memory().stats("default").byAgent().get("summarizer")).isGreaterThanOrEqualTo(2);
+        }
     }
 
     @Test

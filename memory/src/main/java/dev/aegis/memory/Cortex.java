@@ -125,7 +125,8 @@ public final class Cortex implements Memory, AutoCloseable {
 
     /**
      * Loads the embedding model on a background thread now, so that the first memory or query does not wait for it;
-     * completes with how long that took (zero when it was loaded already). For commands that will use memory soon.
+     * completes with how long loading and a first embedding took (milliseconds when it was loaded already). For
+     * commands that will use memory soon.
      */
     public java.util.concurrent.CompletableFuture<Duration> preload() {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
