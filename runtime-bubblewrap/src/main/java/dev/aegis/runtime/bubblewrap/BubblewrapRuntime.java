@@ -9,6 +9,7 @@ import dev.aegis.core.Usage;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.StdioRuntime;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,7 @@ import java.util.stream.Stream;
  * cgroup (v1 or v2) limits on memory, cpu and pids. Needs bwrap on PATH, user namespaces, and write access to the
  * cgroup tree (root, or a delegated cgroup). Thread-safe.
  */
-public final class BubblewrapRuntime implements AgentRuntime, Metered {
+public final class BubblewrapRuntime implements AgentRuntime, Metered, StdioRuntime {
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     private final Path stateDir;
     private final Path instanceRoot;
@@ -104,6 +105,13 @@ public final class BubblewrapRuntime implements AgentRuntime, Metered {
         Sandbox s = instances.get(id);
         if (s == null) throw new RuntimeFailure("instance " + id + " does not exist: it was never spawned or is terminated");
         return s.execute(taskJson, logs);
+    }
+
+    @Override
+    public Stdio attach(InstanceId id, LogSink stderr) {
+        Sandbox s = instances.get(id);
+        if (s == null) throw new RuntimeFailure("instance " + id + " does not exist: it was never spawned or is terminated");
+        return s.attach(stderr);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.aegis.core.LogSink;
 import dev.aegis.core.Outcome;
 import dev.aegis.core.RuntimeFailure;
 import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.StdioRuntime;
 import dev.aegis.core.Usage;
 
 import java.io.Closeable;
@@ -163,6 +164,26 @@ final class Sandbox {
             destroy();
             throw new RuntimeFailure("instance " + name + ": " + e, e);
         }
+    }
+
+    /**
+     * The stdio session of {@link StdioRuntime#attach}: the go line starts the entrypoint, whose stdin and stdout then
+     * belong to the caller. No OutputCapture here: the caller reads stdout as a stream and bounds each message.
+     */
+    StdioRuntime.Stdio attach(LogSink logs) {
+        synchronized (this) {
+            if (state != InstanceState.WARM)
+                throw new RuntimeFailure("instance " + name + " is " + state + ": an instance runs exactly one task or session");
+            state = InstanceState.HOT;
+        }
+        new LogPump(process.getErrorStream(), spec.limits().maxLogBytes(), logs);
+        try {
+            send("go\n".getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            destroy();
+            throw new RuntimeFailure("instance " + name + " ended before its session started: " + e, e);
+        }
+        return new StdioRuntime.Stdio(process.getInputStream(), process.getOutputStream());
     }
 
     /** A running execute() returns Killed("terminated"). */
