@@ -4,7 +4,8 @@
 
     page = tools.call("http.fetch", {"url": "https://api.example.com/items"})
     page["status"], page["body"]
-    tools.list()                    # the tools this agent may call here
+    files = tools.call("fs.read_file", {"path": "/data/inbox/today.eml"})   # an MCP server registered as "fs"
+    tools.list()                    # the tools this agent may call here, with their input schemas
 
 A tool the manifest does not grant raises AegisError with code "policy_denied" and the reason; nothing left
 AEGIS for it.
@@ -20,7 +21,8 @@ class _Tools:
         return call("tools.call", {"name": name, "arguments": args or {}}, timeout)["result"]
 
     def list(self):
-        """The tool names this agent may call: offered on this node and granted by its manifest."""
+        """The tools this agent may call (offered here and granted by its manifest): a list of dicts with
+        "name" ("server.tool"), "description" and "input_schema" (the JSON Schema its arguments must match)."""
         return call("tools.list", {})["tools"]
 
 

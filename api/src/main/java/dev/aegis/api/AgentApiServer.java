@@ -104,7 +104,7 @@ public final class AgentApiServer implements AutoCloseable {
                 cfg.routes.post("/v1/tools/call", ctx -> callTool(ctx, t));
                 cfg.routes.post("/v1/tools/list", ctx -> {
                     Bodies.object(ctx, MAX_BODY, Set.of());
-                    ctx.json(Map.of("tools", t.list(ctx.attribute(SESSION))));
+                    ctx.json(Map.of("tools", t.list(ctx.attribute(SESSION)).stream().map(AgentApiServer::tool).toList()));
                 });
             });
             List<String> notYet = new java.util.ArrayList<>(coordinator.isPresent() ? NOT_YET : notYetWithout());
@@ -176,6 +176,19 @@ public final class AgentApiServer implements AutoCloseable {
         if (!args.isObject()) throw AegisException.invalid("arguments", "must be a JSON object");
         String result = tools.call(ctx.attribute(SESSION), name, args.toString());
         ctx.json(Map.of("result", Bodies.JSON.readTree(result)));
+    }
+
+    /** A tool as {@code tools.list} shows it: name, description and its input schema (a JSON object). */
+    static Map<String, Object> tool(dev.aegis.core.Tools.Tool t) {
+        Map<String, Object> v = new java.util.LinkedHashMap<>();
+        v.put("name", t.name());
+        v.put("description", t.description());
+        try {
+            v.put("input_schema", Bodies.JSON.readTree(t.inputSchema()));
+        } catch (IOException e) {
+            v.put("input_schema", Map.of());
+        }
+        return v;
     }
 
     /**

@@ -29,6 +29,7 @@ final class Errors {
             case "not_available" -> 501;
             case "fetch_failed" -> 502;
             case "overloaded", "bus_unavailable" -> 503;
+            case "tool_server_failed", "tool_result_too_large" -> 502;
             case "timeout" -> 504;
             default -> 500;
         };

@@ -17,6 +17,8 @@ import dev.aegis.core.HttpFetchTool;
 import dev.aegis.security.EgressConfig;
 import dev.aegis.security.EgressProxy;
 import dev.aegis.core.ToolCalls;
+import dev.aegis.core.ToolRegistry;
+import dev.aegis.mcp.McpTools;
 import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Policy;
@@ -157,6 +159,7 @@ public final class Node implements AutoCloseable {
     private final Cortex memory;
     private final Orchestrator orchestrator;
     private final ApiKeys keys;
+    private final McpTools mcp;
     private final Optional<ApiServer> api;
     private final Optional<String> firstAdminKey;
     private final int recovered;
@@ -204,7 +207,8 @@ public final class Node implements AutoCloseable {
         // One proxy per node, the only way out of every sandbox on it; it audits into the node's log.
         this.egress = new EgressProxy(audit, config.security().egress());
         this.docker = new DockerRuntime(data.resolve("run/docker"));
-        List<AgentRuntime> runtimes = List.of(new BubblewrapRuntime(data.resolve("run/bubblewrap")), docker);
+        BubblewrapRuntime bubblewrap = new BubblewrapRuntime(data.resolve("run/bubblewrap"));
+        List<AgentRuntime> runtimes = List.of(bubblewrap, docker);
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
@@ -214,7 +218,17 @@ public final class Node implements AutoCloseable {
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         this.coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
-        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress))), audit, memory);
+        Path toolServerDir = data.resolve("run/mcp");
+        try {
+            java.nio.file.Files.createDirectories(toolServerDir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + toolServerDir, e);
+        }
+        // MCP stdio servers run in bubblewrap sandboxes of their own; /agent is an empty folder, their code comes
+        // through their filesystem grants (an approved host folder).
+        this.mcp = new McpTools(db.toolServers(), bubblewrap, (s, id) -> orchestrator.toolServerSpec(s, id, toolServerDir),
+                audit, Clock.systemUTC(), McpTools.Limits.DEFAULT);
+        ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress)), mcp), audit, memory);
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools), memory, audit).start();
         orchestrator.events().observe(new TaskEvents.Observer() {
             @Override
@@ -293,6 +307,11 @@ public final class Node implements AutoCloseable {
         return recovered;
     }
 
+    /** The tenants' MCP tool servers. */
+    public ToolRegistry tools() {
+        return mcp;
+    }
+
     public Bus bus() {
         return bus;
     }
@@ -319,6 +338,7 @@ public final class Node implements AutoCloseable {
         api.ifPresent(ApiServer::close);
         orchestrator.shutdown(Duration.ofSeconds(10));
         agentApi.close();
+        mcp.close();
         egress.close(); // after the sandboxes: every grant is closed by now; waits for the last connections' records
         locks.close();
         coordinator.close();

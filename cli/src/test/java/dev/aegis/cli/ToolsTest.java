@@ -83,7 +83,9 @@ class ToolsTest {
                     List.of("mcp.search", Map.of("q", "x")),
                     List.of("http.fetch", Map.of("url", "http://other.example.com:" + port + "/secret")),
                     List.of("http.fetch", Map.of("uri", url))));
-            assertThat(r.path("list").toString()).isEqualTo("[\"http.fetch\"]");
+            assertThat(r.path("list").size()).isOne();
+            assertThat(r.path("list").get(0).path("name").asText()).isEqualTo("http.fetch");
+            assertThat(r.path("list").get(0).path("input_schema").path("type").asText()).isEqualTo("object");
             JsonNode ok = r.path("0").path("ok");
             assertThat(ok.path("status").asInt()).as(r.toString()).isEqualTo(200);
             assertThat(ok.path("body").asText()).isEqualTo("hello from api /hello");
@@ -91,7 +93,7 @@ class ToolsTest {
             assertThat(r.path("1").path("error").asText()).isEqualTo("policy_denied");
             assertThat(r.path("1").path("status").asInt()).isEqualTo(403);
             assertThat(r.path("1").path("message").asText()).contains("gmail.list_messages").contains("http.fetch, mcp.*");
-            assertThat(r.path("2").path("message").asText()).contains("no tool server on this node offers it");
+            assertThat(r.path("2").path("message").asText()).contains("no tool server offers it here");
             assertThat(r.path("3").path("error").asText()).as("the proxy refuses a host the manifest does not list").isEqualTo("policy_denied");
             assertThat(r.path("4").path("error").asText()).isEqualTo("invalid_request");
             assertThat(r.path("4").path("message").asText()).contains("arguments.uri");

@@ -447,6 +447,18 @@ public final class Orchestrator {
         return manifest.permissions().network().egress().stream().map(EgressRule::parse).toList();
     }
 
+    /**
+     * The sandbox of an MCP stdio tool server: its own manifest's grants (checked against the approved host folders
+     * like an agent's) and limits, no secrets and no agent-API token. {@code codeDir} is mounted at /agent.
+     *
+     * @throws AegisException {@code policy_denied} naming the grant that no approved folder covers
+     */
+    public SandboxSpec toolServerSpec(ToolServer server, InstanceId id, java.nio.file.Path codeDir) {
+        List<SandboxSpec.Mount> mounts = FolderGrants.mounts(folders, server.tenant(), server.manifest());
+        return new SandboxSpec(id, server.manifest(), codeDir, config.agentSocket(), config.agentLib(), Optional.empty(),
+                Map.of("AEGIS_TENANT", server.tenant(), "AEGIS_TOOL_SERVER", server.name()), mounts, config.output());
+    }
+
     static InstanceId newInstanceId() {
         return new InstanceId("i-" + UUID.randomUUID().toString().substring(0, 8) + "-" + Long.toString(System.nanoTime() & 0xffffff, 36));
     }

@@ -39,11 +39,37 @@ public final class ToolCalls {
         Map<String, String> args = Map.of("args_sha256", Hashes.sha256(arguments),
                 "args_bytes", Integer.toString(arguments.getBytes(StandardCharsets.UTF_8).length));
         Decision d = s.policy().tool(name);
-        Optional<Tools> provider = providers.stream().filter(p -> p.offers(name)).findFirst();
-        if (d.allowed() && provider.isEmpty())
-            d = Decision.deny("tool \"" + name + "\" is granted by the manifest but no tool server on this node offers it; "
-                    + "offered: " + offered());
+        Optional<Tools> provider = Optional.empty();
+        Optional<Tools.Tool> tool = Optional.empty();
+        AegisException refused = null;
+        if (d.allowed()) {
+            for (Tools p : providers) {
+                try {
+                    tool = p.find(s, name);
+                } catch (AegisException e) {
+                    // The server that offers it cannot start: audited like a refusal, answered with the server's error.
+                    refused = e;
+                    d = Decision.deny(e.getMessage());
+                    break;
+                }
+                if (tool.isPresent()) {
+                    provider = Optional.of(p);
+                    break;
+                }
+            }
+            if (refused != null) {
+                // decided above
+            } else if (provider.isEmpty())
+                d = Decision.deny("tool \"" + name + "\" is granted by the manifest but no tool server offers it here; "
+                        + "offered: " + offered(s));
+            else {
+                // Arguments that do not match the tool's schema never reach its server either.
+                refused = ToolArguments.check(tool.get(), arguments).orElse(null);
+                if (refused != null) d = Decision.deny(refused.getMessage());
+            }
+        }
         audit.append(event(s, "tool.call", name, d).withDetails(args).withDetails(Map.of("duration_ms", millis(t0))));
+        if (refused != null) throw refused;
         if (d instanceof Decision.Deny(String reason)) throw AegisException.denied(reason);
         Map<String, String> outcome = new LinkedHashMap<>();
         try {
@@ -67,17 +93,19 @@ public final class ToolCalls {
         }
     }
 
-    /** The tools this agent may call here: offered by a provider and granted by its manifest. */
-    public List<String> list(Session s) {
-        List<String> names = new ArrayList<>();
-        for (Tools p : providers) for (String n : p.names()) if (s.policy().tool(n).allowed() && !names.contains(n)) names.add(n);
-        return names;
+    /** The tools this agent may call here, with their input schemas: offered by a provider and granted by its manifest. */
+    public List<Tools.Tool> list(Session s) {
+        List<Tools.Tool> tools = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Tools p : providers)
+            for (Tools.Tool t : p.tools(s)) if (s.policy().tool(t.name()).allowed() && seen.add(t.name())) tools.add(t);
+        return tools;
     }
 
-    private List<String> offered() {
+    private List<String> offered(Session s) {
         List<String> all = new ArrayList<>();
-        providers.forEach(p -> all.addAll(p.names()));
-        return all;
+        for (Tools p : providers) for (Tools.Tool t : p.tools(s)) all.add(t.name());
+        return all.size() > 20 ? List.copyOf(all.subList(0, 20)) : all;
     }
 
     /** A decision record, or (with {@code d} null) a plain one. */

@@ -133,6 +133,11 @@ public final class Database implements AutoCloseable {
         return keys;
     }
 
+    /** The tenants' MCP tool server registrations. */
+    public dev.aegis.core.ToolServerStore toolServers() {
+        return new SqlToolServerStore(Jdbi.create(writePool), Jdbi.create(readPool));
+    }
+
     /** The tenants' secrets, sealed and opened with {@code cipher}; see {@link SqlSecretStore#check()} before use. */
     public SqlSecretStore secrets(SecretCipher cipher) {
         return new SqlSecretStore(Jdbi.create(writePool), Jdbi.create(readPool), cipher);

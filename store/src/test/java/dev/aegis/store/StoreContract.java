@@ -395,4 +395,23 @@ abstract class StoreContract {
         return db.reader().withHandle(h -> h.createQuery("SELECT COUNT(*) FROM flyway_schema_history WHERE success = true")
                 .mapTo(Integer.class).one());
     }
+
+    @org.junit.jupiter.api.Test
+    void toolServersArePerTenantAndComeBackParsed() {
+        var store = db.toolServers();
+        String fs = "{\"name\":\"fs\",\"command\":[\"node\",\"/opt/mcp/fs.js\",\"/data\"],\"resources\":{\"timeout\":\"5s\"}}";
+        var at = java.time.Instant.parse("2026-01-02T03:04:05Z");
+        assertThat(store.save(dev.aegis.core.ToolServer.parse("acme", fs, at))).isTrue();
+        assertThat(store.save(dev.aegis.core.ToolServer.parse("acme", fs, at))).as("replaced, not new").isFalse();
+        store.save(dev.aegis.core.ToolServer.parse("other", "{\"name\":\"web\",\"url\":\"http://127.0.0.1:9/mcp\"}", at));
+        var got = store.find("acme", "fs").orElseThrow();
+        assertThat(got.command()).containsExactly("node", "/opt/mcp/fs.js", "/data");
+        assertThat(got.manifest().resources().timeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(got.createdAt()).isEqualTo(at);
+        assertThat(store.list("acme")).extracting(dev.aegis.core.ToolServer::name).containsExactly("fs");
+        assertThat(store.find("acme", "web")).as("another tenant's server").isEmpty();
+        assertThat(store.delete("other", "fs")).isFalse();
+        assertThat(store.delete("acme", "fs")).isTrue();
+        assertThat(store.list("acme")).isEmpty();
+    }
 }

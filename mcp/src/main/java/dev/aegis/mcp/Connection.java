@@ -1,0 +1,83 @@
+package dev.aegis.mcp;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.AgentRuntime;
+import dev.aegis.core.InstanceId;
+import dev.aegis.core.Tools;
+import dev.aegis.core.ToolServer;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One live MCP session with one tenant's server: the client, the server's tools as agents see them, and (for a stdio
+ * server) the sandbox it runs in. {@link #ended} completes with the reason once the session is over for good.
+ */
+final class Connection implements AutoCloseable {
+    static final int MAX_TOOLS = 1_000;
+    final ToolServer server;
+    final McpSyncClient client;
+    final CompletableFuture<String> ended;
+    final List<Tools.Tool> tools;
+    private final Optional<InstanceId> instance;
+    private final AgentRuntime runtime;
+
+    private Connection(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, List<Tools.Tool> tools,
+                       Optional<InstanceId> instance, AgentRuntime runtime) {
+        this.server = server;
+        this.client = client;
+        this.ended = ended;
+        this.tools = tools;
+        this.instance = instance;
+        this.runtime = runtime;
+    }
+
+    /** Handshake and tool listing on a fresh client; on failure everything started is stopped. */
+    static Connection open(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, Optional<InstanceId> instance,
+                           AgentRuntime runtime, McpJsonMapper json) {
+        Connection c = new Connection(server, client, ended, new ArrayList<>(), instance, runtime);
+        try {
+            // Raced against the session's end: a server that crashes at start fails the handshake now, not at its timeout.
+            CompletableFuture<Object> init = CompletableFuture.supplyAsync(client::initialize, r -> Thread.ofVirtual().start(r));
+            CompletableFuture.anyOf(init, ended).get(server.manifest().resources().timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (!init.isDone()) throw new IllegalStateException(ended.getNow("no answer"));
+            init.join();
+            String cursor = null;
+            do {
+                McpSchema.ListToolsResult page = cursor == null ? client.listTools() : client.listTools(cursor);
+                for (McpSchema.Tool t : page.tools()) {
+                    if (c.tools.size() >= MAX_TOOLS) break;
+                    String schema = t.inputSchema() == null ? Tools.Tool.ANY_OBJECT : json.writeValueAsString(t.inputSchema());
+                    c.tools.add(new Tools.Tool(server.name() + "." + t.name(), t.description() == null ? "" : t.description(), schema));
+                }
+                cursor = page.nextCursor();
+            } while (cursor != null && c.tools.size() < MAX_TOOLS);
+            return c;
+        } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            String why = ended.isDone() ? ended.getNow("") : e instanceof java.util.concurrent.TimeoutException
+                    ? "no answer within " + server.manifest().resources().timeout().toMillis() + " ms" : String.valueOf(e.getMessage());
+            c.close();
+            throw new AegisException("tool_server_failed", "tool server " + server.name() + " did not complete the MCP handshake: " + why);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.close();
+            throw new AegisException("tool_server_failed", "interrupted while starting tool server " + server.name());
+        }
+    }
+
+    @Override
+    public void close() {
+        ended.complete("the tool server was stopped");
+        try {
+            client.closeGracefully();
+        } catch (RuntimeException e) {
+            // the server is being killed anyway
+        }
+        instance.ifPresent(runtime::terminate);
+    }
+}

@@ -1,0 +1,276 @@
+package dev.aegis.mcp;
+
+import dev.aegis.core.AegisException;
+import dev.aegis.core.AgentRuntime;
+import dev.aegis.core.AuditEvent;
+import dev.aegis.core.AuditLog;
+import dev.aegis.core.EgressRule;
+import dev.aegis.core.InstanceId;
+import dev.aegis.core.SandboxSpec;
+import dev.aegis.core.Session;
+import dev.aegis.core.StdioRuntime;
+import dev.aegis.core.ToolRegistry;
+import dev.aegis.core.ToolServer;
+import dev.aegis.core.ToolServerStore;
+import dev.aegis.core.Tools;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.spec.McpClientTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+
+/**
+ * The tenants' MCP servers, as a {@link Tools} provider for agents and as the {@link ToolRegistry} of the API. A
+ * server's session starts on first use and lives on; a stdio server runs in its own sandbox (its manifest's grants
+ * and limits). Each call is bounded by the server's {@code resources.timeout}: a server that does not answer in
+ * time, crashes, or floods its output is stopped, the call fails with a clear error, and the next call starts it
+ * afresh. Only {@link dev.aegis.core.ToolCalls} calls {@link #call}: the manifest and the schema are checked there.
+ */
+public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
+    /**
+     * @param maxResultBytes a tool result larger than this (as JSON) is refused
+     * @param maxMessageBytes one JSON-RPC message from a stdio server larger than this ends its session
+     */
+    public record Limits(long maxResultBytes, int maxMessageBytes) {
+        public static final Limits DEFAULT = new Limits(1L << 20, 4 << 20);
+    }
+
+    private final ToolServerStore store;
+    private final AgentRuntime runtime;
+    private final BiFunction<ToolServer, InstanceId, SandboxSpec> specs;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final Limits limits;
+    private final McpJsonMapper json = McpJsonDefaults.getMapper();
+    private final Map<String, Connection> live = new ConcurrentHashMap<>();
+    private final Map<String, Object> starting = new ConcurrentHashMap<>();
+
+    /**
+     * @param runtime where stdio servers run: must also be a {@link StdioRuntime}
+     * @param specs   a stdio server's sandbox, e.g. {@code (s, id) -> orchestrator.toolServerSpec(s, id, emptyDir)}
+     */
+    public McpTools(ToolServerStore store, AgentRuntime runtime, BiFunction<ToolServer, InstanceId, SandboxSpec> specs,
+                    AuditLog audit, Clock clock, Limits limits) {
+        if (!(runtime instanceof StdioRuntime))
+            throw new IllegalArgumentException("runtime " + runtime.name() + " cannot run stdio sessions");
+        this.store = store;
+        this.runtime = runtime;
+        this.specs = specs;
+        this.audit = audit;
+        this.clock = clock;
+        this.limits = limits;
+    }
+
+    // ---- Tools: what agents see ----
+
+    @Override
+    public List<String> names() {
+        return List.of();
+    }
+
+    /** Every registered server of the tenant is started (if not yet) to learn its tools; one that fails is left out. */
+    @Override
+    public List<Tool> tools(Session session) {
+        List<Tool> all = new ArrayList<>();
+        for (ToolServer s : store.list(session.tenant())) {
+            try {
+                all.addAll(connection(s).tools);
+            } catch (AegisException e) {
+                session.logs().line("[warn] tools.list: " + e.getMessage());
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public Optional<Tool> find(Session session, String name) {
+        int dot = name.indexOf('.');
+        if (dot <= 0) return Optional.empty();
+        Optional<ToolServer> server = store.find(session.tenant(), name.substring(0, dot));
+        if (server.isEmpty()) return Optional.empty();
+        return connection(server.get()).tools.stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+
+    @Override
+    public String call(Session session, String name, String arguments) {
+        int dot = name.indexOf('.');
+        ToolServer server = store.find(session.tenant(), name.substring(0, dot))
+                .orElseThrow(() -> AegisException.notFound("tool server " + name.substring(0, dot) + " was removed meanwhile"));
+        Connection c = connection(server);
+        Map<String, Object> args;
+        try {
+            args = json.readValue(arguments, new io.modelcontextprotocol.json.TypeRef<Map<String, Object>>() {});
+        } catch (IOException e) {
+            throw AegisException.invalid("arguments", "are not a JSON object: " + e.getMessage());
+        }
+        Duration timeout = server.manifest().resources().timeout();
+        McpSchema.CallToolRequest request = new McpSchema.CallToolRequest(name.substring(dot + 1), args);
+        CompletableFuture<McpSchema.CallToolResult> f = CompletableFuture.supplyAsync(() -> c.client.callTool(request),
+                r -> Thread.ofVirtual().name("aegis-mcp-call").start(r));
+        try {
+            CompletableFuture.anyOf(f, c.ended).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            drop(c);
+            throw new AegisException("timeout", "tool " + name + " did not answer within " + timeout.toMillis() + " ms (the server's "
+                    + "resources.timeout); its server was stopped and starts again on the next call");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AegisException("tool_server_failed", "interrupted while calling " + name);
+        } catch (ExecutionException e) {
+            // f failed: read below
+        }
+        if (!f.isDone()) {
+            drop(c);
+            throw new AegisException("tool_server_failed", "tool server " + server.name() + " ended during the call to " + name
+                    + ": " + c.ended.getNow("") + "; it starts again on the next call");
+        }
+        McpSchema.CallToolResult result;
+        try {
+            result = f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (c.ended.isDone()) drop(c);
+            throw new AegisException("tool_server_failed", "tool " + name + " failed: " + cause.getMessage());
+        }
+        String text;
+        try {
+            text = json.writeValueAsString(result);
+        } catch (IOException e) {
+            throw new AegisException("tool_server_failed", "tool " + name + " answered something that is not JSON: " + e.getMessage());
+        }
+        long bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > limits.maxResultBytes())
+            throw new AegisException("tool_result_too_large", "tool " + name + " answered " + bytes + " bytes; results may be at most "
+                    + limits.maxResultBytes() + " bytes");
+        return text;
+    }
+
+    // ---- ToolRegistry: what operators and tenants manage ----
+
+    @Override
+    public Added add(String tenant, String spec) {
+        ToolServer server = ToolServer.parse(tenant, spec, clock.instant());
+        server.url().ifPresent(u -> egress(server, u));
+        boolean created = store.save(server);
+        stop(tenant, server.name());
+        audit.append(AuditEvent.of(tenant, "api", created ? "tool_server.add" : "tool_server.replace", "tool_server:" + server.name(),
+                Map.of("kind", server.remote() ? "http" : "stdio")));
+        return new Added(server, created);
+    }
+
+    @Override
+    public List<ToolServer> list(String tenant) {
+        return store.list(tenant);
+    }
+
+    @Override
+    public void remove(String tenant, String name) {
+        if (!store.delete(tenant, name)) throw AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant);
+        stop(tenant, name);
+        audit.append(AuditEvent.of(tenant, "api", "tool_server.remove", "tool_server:" + name, Map.of()));
+    }
+
+    @Override
+    public List<Tool> test(String tenant, String name) {
+        ToolServer s = store.find(tenant, name)
+                .orElseThrow(() -> AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant));
+        stop(tenant, name); // a fresh start: what an agent's next call would get
+        return connection(s).tools;
+    }
+
+    @Override
+    public void close() {
+        List.copyOf(live.values()).forEach(this::drop);
+    }
+
+    // ---- sessions ----
+
+    private Connection connection(ToolServer s) {
+        String key = s.tenant() + "/" + s.name();
+        Connection c = live.get(key);
+        if (c != null && !c.ended.isDone() && c.server.spec().equals(s.spec())) return c;
+        synchronized (starting.computeIfAbsent(key, k -> new Object())) {
+            c = live.get(key);
+            if (c != null && !c.ended.isDone() && c.server.spec().equals(s.spec())) return c;
+            if (c != null) drop(c);
+            c = open(s);
+            live.put(key, c);
+            return c;
+        }
+    }
+
+    private Connection open(ToolServer s) {
+        CompletableFuture<String> ended = new CompletableFuture<>();
+        Duration timeout = s.manifest().resources().timeout();
+        Optional<InstanceId> instance = Optional.empty();
+        McpClientTransport transport;
+        if (s.url().isPresent()) {
+            transport = HttpClientStreamableHttpTransport.builder(s.url().get().toString()).jsonMapper(json)
+                    .connectTimeout(timeout).build();
+        } else {
+            InstanceId id = new InstanceId("mcp-" + UUID.randomUUID().toString().substring(0, 8));
+            try {
+                runtime.spawn(specs.apply(s, id));
+            } catch (AegisException e) {
+                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
+            } catch (RuntimeException e) {
+                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start its sandbox: " + e.getMessage());
+            }
+            instance = Optional.of(id);
+            StdioRuntime.Stdio io;
+            try {
+                io = ((StdioRuntime) runtime).attach(id, line -> System.err.println("aegis: tool server " + s.tenant() + "/" + s.name() + ": " + line));
+            } catch (RuntimeException e) {
+                runtime.terminate(id);
+                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
+            }
+            transport = new SandboxTransport(io, json, limits.maxMessageBytes(), ended::complete,
+                    line -> System.err.println("aegis: tool server " + s.tenant() + "/" + s.name() + " printed non-JSON-RPC: " + line));
+        }
+        McpSyncClient client = McpClient.sync(transport).requestTimeout(timeout.plusSeconds(1)).initializationTimeout(timeout)
+                .clientInfo(new McpSchema.Implementation("aegis", "0.1.0")).build();
+        return Connection.open(s, client, ended, instance, runtime, json);
+    }
+
+    private void stop(String tenant, String name) {
+        Connection c = live.remove(tenant + "/" + name);
+        if (c != null) c.close();
+    }
+
+    private void drop(Connection c) {
+        live.remove(c.server.tenant() + "/" + c.server.name(), c);
+        c.close();
+    }
+
+    /** A remote server must be reachable under its own grant: its host and port listed in permissions.network.egress. */
+    private static void egress(ToolServer s, URI url) {
+        int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+        String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
+        for (String entry : s.manifest().permissions().network().egress()) {
+            EgressRule r = EgressRule.parse(entry);
+            boolean hostOk = r.host().equals(host) || (r.host().startsWith("*.") && host.endsWith(r.host().substring(1)));
+            if (hostOk && r.port() == port) return;
+        }
+        throw AegisException.denied("url: " + host + ":" + port + " is not granted; list it in permissions.network.egress (e.g. [\""
+                + host + ":" + port + "\"]), granted: " + s.manifest().permissions().network().egress());
+    }
+}
