@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -24,9 +23,11 @@ import java.util.regex.Pattern;
  * @param spec     the registration as given (stored; re-parsed on load, so it is always checked by this version)
  * @param manifest the sandbox's manifest: entrypoint, grants and limits (for a remote server: its egress and timeout)
  */
-public record ToolServer(String tenant, String name, List<String> command, Optional<URI> url, Manifest manifest,
+public record ToolServer(String tenant, String name, List<String> command, Optional<String> url, Manifest manifest,
                          String spec, Instant createdAt) {
     public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+    /** Scheme, host (a name, IPv4, or [IPv6]), optional port, optional path; no user info. */
+    private static final Pattern URL = Pattern.compile("https?://(?:[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(?::\\d{1,5})?(?:[/?#]\\S*)?");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("name", "command", "url", "permissions", "resources");
     private static final Set<String> PERMISSIONS = Set.of("filesystem", "network");
@@ -68,7 +69,7 @@ public record ToolServer(String tenant, String name, List<String> command, Optio
         boolean hasCommand = root.has("command"), hasUrl = root.has("url");
         if (hasCommand == hasUrl) throw AegisException.invalid("command", "give exactly one of command (a stdio server's argv) or url (a Streamable-HTTP server)");
         List<String> command = List.of();
-        Optional<URI> url = Optional.empty();
+        Optional<String> url = Optional.empty();
         if (hasCommand) {
             JsonNode c = root.get("command");
             if (!c.isArray() || c.isEmpty()) throw AegisException.invalid("command", "must be a non-empty array of strings, e.g. [\"node\", \"/opt/mcp/server.js\"]");
@@ -80,15 +81,9 @@ public record ToolServer(String tenant, String name, List<String> command, Optio
             command = argv;
         } else {
             JsonNode u = root.get("url");
-            URI uri;
-            try {
-                uri = u.isTextual() ? new URI(u.asText()) : null;
-            } catch (java.net.URISyntaxException e) {
-                uri = null;
-            }
-            if (uri == null || uri.getHost() == null || !Set.of("http", "https").contains(String.valueOf(uri.getScheme())))
+            if (!u.isTextual() || !URL.matcher(u.asText()).matches())
                 throw AegisException.invalid("url", u + " is not an http:// or https:// URL (e.g. https://mcp.example.com/mcp)");
-            url = Optional.of(uri);
+            url = Optional.of(u.asText());
         }
         JsonNode perms = root.path("permissions");
         if (!perms.isMissingNode()) {

@@ -169,7 +169,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     @Override
     public Added add(String tenant, String spec) {
         ToolServer server = ToolServer.parse(tenant, spec, clock.instant());
-        server.url().ifPresent(u -> egress(server, u));
+        server.url().ifPresent(u -> egress(server, URI.create(u)));
         boolean created = store.save(server);
         stop(tenant, server.name());
         audit.append(AuditEvent.of(tenant, "api", created ? "tool_server.add" : "tool_server.replace", "tool_server:" + server.name(),
@@ -224,7 +224,10 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
         Optional<InstanceId> instance = Optional.empty();
         McpClientTransport transport;
         if (s.url().isPresent()) {
-            transport = HttpClientStreamableHttpTransport.builder(s.url().get().toString()).jsonMapper(json)
+            URI u = URI.create(s.url().get());
+            String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+            transport = HttpClientStreamableHttpTransport.builder(u.getScheme() + "://" + u.getRawAuthority())
+                    .endpoint(path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())).jsonMapper(json)
                     .connectTimeout(timeout).build();
         } else {
             InstanceId id = new InstanceId("mcp-" + UUID.randomUUID().toString().substring(0, 8));
