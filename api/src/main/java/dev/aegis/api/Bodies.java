@@ -33,15 +33,15 @@ final class Bodies {
      */
     static byte[] bytes(Context ctx, long max, Duration timeout) {
         long declared = ctx.req().getContentLengthLong();
-        if (declared > max) throw tooLarge(max);
         Long started = ctx.attribute(Gate.STARTED);
         long deadline = (started == null ? System.nanoTime() : started) + timeout.toNanos();
+        if (declared > max) throw tooLarge(ctx, max, declared <= 2 * max ? declared : 0, deadline);
         try (InputStream in = ctx.req().getInputStream()) {
             ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.max(0, Math.min(declared, 1 << 16)));
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) >= 0; ) {
                 out.write(buf, 0, n);
-                if (out.size() > max) throw tooLarge(max);
+                if (out.size() > max) throw tooLarge(ctx, max, max, deadline);
                 if (System.nanoTime() > deadline)
                     throw new AegisException("request_timeout", "the request body did not arrive within " + timeout.toSeconds() + " s");
             }
@@ -61,6 +61,26 @@ final class Bodies {
         if (field != null && e.getOriginalMessage() != null && e.getOriginalMessage().contains("UTF-8"))
             return AegisException.invalid(field, "is not valid UTF-8 text (" + e.getOriginalMessage() + "); send UTF-8");
         return new AegisException("invalid_json", "body is not valid JSON: " + e.getOriginalMessage());
+    }
+
+    /**
+     * A 413 after reading and dropping up to {@code drain} more bytes (within the request's deadline): a server that
+     * closes a connection with unread bytes resets it, and a client still sending a body somewhat over the cap would
+     * then see a broken pipe instead of the answer. Bodies far over the cap are not read at all.
+     */
+    private static AegisException tooLarge(Context ctx, long max, long drain, long deadline) {
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] buf = new byte[1 << 16];
+            for (long left = drain; left > 0 && System.nanoTime() < deadline; ) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) break;
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away: nobody to answer
+        }
+        return tooLarge(max);
     }
 
     static AegisException tooLarge(long max) {
