@@ -130,6 +130,32 @@ public final class Policy {
     }
 
     /**
+     * Calling LLM {@code model}: listed exactly in {@code permissions.llm.models}, or under a grant ending in {@code *}
+     * (a prefix, e.g. {@code claude-3-5-*}; a lone {@code *} grants every model of the tenant's provider).
+     */
+    public Decision llm(String model) {
+        List<String> models = manifest.permissions().llm().models();
+        boolean ok = !model.isEmpty() && models.stream().anyMatch(g -> g.endsWith("*")
+                ? model.startsWith(g.substring(0, g.length() - 1)) : g.equals(model));
+        return ok ? Decision.ALLOW : Decision.deny("model " + quote(model) + " denied; the manifest grants "
+                + list("llm models", models));
+    }
+
+    /**
+     * Whether a task that has used {@code used} tokens may spend {@code more}: the budget is
+     * {@code permissions.llm.max_tokens_per_task}, and a manifest without one grants no tokens (deny by default).
+     */
+    public Decision llmTokens(long used, long more) {
+        long budget = manifest.permissions().llm().maxTokensPerTask();
+        if (budget == 0)
+            return Decision.deny("the manifest grants no LLM tokens: set permissions.llm.max_tokens_per_task");
+        if (used + more > budget)
+            return Decision.deny("token budget exhausted: this task used " + used + (more > 0 ? " and asks about " + more + " more" : "")
+                    + " of permissions.llm.max_tokens_per_task " + budget);
+        return Decision.ALLOW;
+    }
+
+    /**
      * Opening a connection to {@code host:port}, by the rules the egress proxy applies ({@link EgressRules}). A name
      * is judged without DNS: the proxy further refuses a permitted name whose addresses are all private, loopback,
      * link-local or cloud metadata ones (unless an entry names them by IP), and under a {@code tls://} entry it lets

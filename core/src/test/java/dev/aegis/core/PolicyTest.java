@@ -197,6 +197,26 @@ class PolicyTest {
     }
 
     @Test
+    void llmModelsAreGrantedExactlyOrByPrefixAndTokensWithinTheBudget() {
+        var grants = new Manifest.Permissions(Manifest.Network.NONE, Manifest.Filesystem.NONE, List.of(), Manifest.MemoryAccess.NONE,
+                List.of(), new Manifest.Llm(List.of("gpt-4o-mini", "claude-3-5-*"), 100));
+        Policy p = policy(grants, Manifest.Resources.DEFAULT, OperatorLimits.DEFAULT);
+        check(p.llm("gpt-4o-mini"), "allow");
+        check(p.llm("claude-3-5-haiku-latest"), "allow");
+        check(p.llm("gpt-4o"), "deny: model \"gpt-4o\" denied; the manifest grants llm models gpt-4o-mini, claude-3-5-*");
+        check(p.llm("claude-3-opus"), "deny: denied");
+        check(p.llm(""), "deny: denied");
+        check(NOTHING.llm("gpt-4o-mini"), "deny: the manifest grants no llm models");
+        check(policy(new Manifest.Permissions(Manifest.Network.NONE, Manifest.Filesystem.NONE, List.of(), Manifest.MemoryAccess.NONE,
+                List.of(), new Manifest.Llm(List.of("*"), 1)), Manifest.Resources.DEFAULT, OperatorLimits.DEFAULT).llm("anything"), "allow");
+        check(p.llmTokens(0, 100), "allow");
+        check(p.llmTokens(60, 40), "allow");
+        check(p.llmTokens(60, 41), "deny: token budget exhausted: this task used 60 and asks about 41 more of permissions.llm.max_tokens_per_task 100");
+        check(p.llmTokens(100, 0), "allow");
+        check(NOTHING.llmTokens(0, 1), "deny: the manifest grants no LLM tokens: set permissions.llm.max_tokens_per_task");
+    }
+
+    @Test
     void aManifestBuiltInCodeWithABadGrantFailsLoudly() {
         var bad = new Manifest.Permissions(Manifest.Network.NONE, new Manifest.Filesystem(List.of("/a/../b"), List.of()),
                 List.of(), Manifest.MemoryAccess.NONE, List.of(), Manifest.Llm.NONE);

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.aegis.core.AgentStore;
 import dev.aegis.core.KeyStore;
+import dev.aegis.core.LlmStore;
 import dev.aegis.core.TaskStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ public final class Database implements AutoCloseable {
     private final SqlAgentStore agents;
     private final SqlTaskStore tasks;
     private final SqlKeyStore keys;
+    private final SqlLlmStore llm;
 
     private Database(HikariDataSource writePool, HikariDataSource readPool) {
         this.writePool = writePool;
@@ -36,6 +38,7 @@ public final class Database implements AutoCloseable {
         this.agents = new SqlAgentStore(write, read);
         this.tasks = new SqlTaskStore(write, read);
         this.keys = new SqlKeyStore(write, read);
+        this.llm = new SqlLlmStore(write, read);
     }
 
     /** The embedded database of a data folder: {@code <dataDir>/aegis.db}. */
@@ -136,6 +139,11 @@ public final class Database implements AutoCloseable {
     /** The tenants' MCP tool server registrations. */
     public dev.aegis.core.ToolServerStore toolServers() {
         return new SqlToolServerStore(Jdbi.create(writePool), Jdbi.create(readPool));
+    }
+
+    /** Each tenant's LLM provider and the tokens its agents' calls used. */
+    public LlmStore llm() {
+        return llm;
     }
 
     /** The tenants' secrets, sealed and opened with {@code cipher}; see {@link SqlSecretStore#check()} before use. */

@@ -305,6 +305,34 @@ abstract class StoreContract {
         assertThat(migrationsApplied(db)).isEqualTo(migrations).isPositive();
     }
 
+    @Test
+    void llmProvidersRoundTripPerTenantAndTokensAddUpPerAgentAndTask() {
+        var p = dev.aegis.core.LlmProvider.of("anthropic", "https://api.anthropic.com/", "ANTHROPIC_KEY", T0);
+        assertThat(db.llm().provider("acme")).isEmpty();
+        assertThat(db.llm().putProvider("acme", p)).isFalse();
+        assertThat(db.llm().provider("acme")).contains(p);
+        assertThat(p.baseUrl().toString()).isEqualTo("https://api.anthropic.com");
+        var q = dev.aegis.core.LlmProvider.of("openai", "http://127.0.0.1:8080/v1", "OPENAI_API_KEY", T0.plusSeconds(1));
+        assertThat(db.llm().putProvider("acme", q)).isTrue();
+        assertThat(db.llm().provider("acme")).contains(q);
+        assertThat(db.llm().provider("other")).isEmpty();
+        assertThat(db.llm().deleteProvider("other")).isFalse();
+        assertThat(db.llm().deleteProvider("acme")).isTrue();
+        assertThat(db.llm().provider("acme")).isEmpty();
+
+        db.llm().meter(new dev.aegis.core.LlmStore.Metered("acme", "writer", "t1", "m", 10, 5, T0));
+        db.llm().meter(new dev.aegis.core.LlmStore.Metered("acme", "writer", "t1", "m", 7, 3, T0.plusSeconds(5)));
+        db.llm().meter(new dev.aegis.core.LlmStore.Metered("acme", "reader", "t2", "m", 4, 0, T0.plusSeconds(6)));
+        db.llm().meter(new dev.aegis.core.LlmStore.Metered("other", "writer", "t3", "m", 100, 100, T0));
+        assertThat(db.llm().tokens("acme", T0, T0.plusSeconds(60))).containsExactly(
+                new dev.aegis.core.LlmStore.Tokens("reader", 1, 4, 0), new dev.aegis.core.LlmStore.Tokens("writer", 2, 17, 8));
+        assertThat(db.llm().tokens("acme", T0.plusSeconds(1), T0.plusSeconds(6)))
+                .containsExactly(new dev.aegis.core.LlmStore.Tokens("writer", 1, 7, 3));
+        assertThat(db.llm().taskTokens("acme", "t1")).isEqualTo(new dev.aegis.core.LlmStore.Tokens("writer", 2, 17, 8));
+        assertThat(db.llm().taskTokens("acme", "t3").total()).as("another tenant's task").isZero();
+        assertThat(db.llm().taskTokens("acme", "none")).isEqualTo(dev.aegis.core.LlmStore.Tokens.none("*"));
+    }
+
     static final byte[] KEY = new byte[32];
     static final byte[] OTHER_KEY = new byte[32];
 
