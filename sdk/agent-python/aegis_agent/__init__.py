@@ -9,6 +9,7 @@
     bus.publish("orders.created", {"id": 7})
     summary = delegate("summarizer", {"text": "..."})
     hits = memory.query("how did we fix this last time?")["hits"]   # Cortex: see _memory.py
+    answer = llm.chat([{"role": "user", "content": "..."}], model="gpt-4o-mini")   # see _llm.py
 
 `task` is the task's input (parsed JSON), read from /run/aegis/task.json or, failing that, from stdin.
 Every other platform call goes through `call(name, body)` over the agent API socket
@@ -101,19 +102,10 @@ def _load_task():
         return json.loads(data) if data.strip() else {}
 
 
-class _Namespace:
-    def __init__(self, prefix):
-        self._prefix = prefix
-
-    def __getattr__(self, method):
-        return lambda **body: call(self._prefix + "." + method, body)
-
-
-llm = _Namespace("llm")
-
 from aegis_agent._locks import Lease, lock, locks  # noqa: E402  (they need call() above)
 from aegis_agent._bus import Message, Overflow, bus  # noqa: E402
 from aegis_agent._tasks import Child, ChildFailed, delegate, tasks  # noqa: E402
 from aegis_agent._tools import tools  # noqa: E402
 from aegis_agent._memory import memory  # noqa: E402
+from aegis_agent._llm import llm  # noqa: E402
 task = _load_task()

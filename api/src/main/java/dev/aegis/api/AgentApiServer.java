@@ -5,6 +5,7 @@ import dev.aegis.core.AegisException;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Memory;
+import dev.aegis.core.LlmCalls;
 import dev.aegis.core.Session;
 import dev.aegis.core.Sessions;
 import dev.aegis.core.ToolCalls;
@@ -26,7 +27,10 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
  */
 public final class AgentApiServer implements AutoCloseable {
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
-    static final List<String> NOT_YET = List.of("llm/chat");
+    /** Calls of the agent contract that later capabilities fill in; until then they answer 501. None right now. */
+    static final List<String> NOT_YET = List.of();
+    /** Answered by {@link LlmCalls} when the node has one, else 501 like the rest. */
+    static final List<String> LLM_CALLS = List.of("chat/completions", "embeddings");
     /** Answered by {@link ToolCalls} when the node has one, else 501 like the rest. */
     static final List<String> TOOL_CALLS = List.of("tools/list", "tools/call");
     private static final int MAX_BODY = 256 * 1024;
@@ -62,6 +66,12 @@ public final class AgentApiServer implements AutoCloseable {
      */
     public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator,
                           java.util.Optional<ToolCalls> tools, Memory memory, AuditLog audit) {
+        this(sessions, socket, coordinator, tools, memory, audit, java.util.Optional.empty());
+    }
+
+    /** With {@code llm}, the OpenAI-compatible {@code chat/completions} and {@code embeddings} work; without, 501. */
+    public AgentApiServer(Sessions sessions, Path socket, java.util.Optional<Coordinator> coordinator,
+                          java.util.Optional<ToolCalls> tools, Memory memory, AuditLog audit, java.util.Optional<LlmCalls> llm) {
         AgentMemoryCalls memoryCalls = memory == Memory.NONE ? null : new AgentMemoryCalls(memory, audit, MAX_BODY);
         this.sessions = sessions;
         this.socket = socket;
@@ -107,8 +117,14 @@ public final class AgentApiServer implements AutoCloseable {
                     ctx.json(Map.of("tools", t.list(ctx.attribute(SESSION)).stream().map(AgentApiServer::tool).toList()));
                 });
             });
+            llm.ifPresent(l -> {
+                AgentLlmCalls calls = new AgentLlmCalls(l, MAX_BODY, ctx -> ctx.attribute(SESSION));
+                cfg.routes.post("/v1/chat/completions", calls::chat);
+                cfg.routes.post("/v1/embeddings", calls::embeddings);
+            });
             List<String> notYet = new java.util.ArrayList<>(coordinator.isPresent() ? NOT_YET : notYetWithout());
             if (tools.isEmpty()) notYet.addAll(TOOL_CALLS);
+            if (llm.isEmpty()) notYet.addAll(LLM_CALLS);
             for (String call : notYet)
                 cfg.routes.post("/v1/" + call, ctx -> {
                     // Read the request first: answering while the agent still sends its body can reset the connection

@@ -10,6 +10,7 @@ import dev.aegis.core.ApiKeys;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Memory;
+import dev.aegis.core.LlmCalls;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskStore;
@@ -33,6 +34,7 @@ public final class ApiServer implements AutoCloseable {
     private static final String KEY = "aegis.key";
 
     private final Orchestrator orchestrator;
+    private final java.util.Optional<LlmCalls> llm;
     private final ApiKeys keys;
     private final AgentFiles files;
     private final ApiConfig config;
@@ -49,7 +51,15 @@ public final class ApiServer implements AutoCloseable {
     /** With {@code memory}, the {@code /v1/memory} routes and task feedback work; with {@link Memory#NONE} they answer 501. */
     public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
                      ApiConfig config, Memory memory) {
+        this(orchestrator, coordinator, keys, files, audit, config, memory, java.util.Optional.empty());
+    }
+
+    /** With {@code llm}, the tenant's LLM provider can be set, and usage and tasks show the tokens their calls used. */
+    public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
+                     ApiConfig config, Memory memory, java.util.Optional<LlmCalls> llm) {
         MemoryRoutes memoryRoutes = new MemoryRoutes(memory, orchestrator);
+        this.llm = llm;
+        LlmRoutes llmRoutes = new LlmRoutes(llm);
         AuditRoutes auditRoutes = new AuditRoutes(audit);
         KeyRoutes keyRoutes = new KeyRoutes(keys, audit);
         SecretRoutes secretRoutes = new SecretRoutes(orchestrator.secrets());
@@ -108,7 +118,10 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.put("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.set(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/secrets", ctx -> secretRoutes.list(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/secrets/{name}", ctx -> as(ctx, () -> secretRoutes.delete(ctx, ctx.attribute(KEY))));
-            cfg.routes.get("/v1/usage", ctx -> UsageRoutes.usage(ctx, orchestrator, ctx.attribute(KEY)));
+            cfg.routes.get("/v1/usage", ctx -> UsageRoutes.usage(ctx, orchestrator, llm, ctx.attribute(KEY)));
+            cfg.routes.put("/v1/llm/provider", ctx -> as(ctx, () -> llmRoutes.set(ctx, ctx.attribute(KEY))));
+            cfg.routes.get("/v1/llm/provider", ctx -> llmRoutes.get(ctx, ctx.attribute(KEY)));
+            cfg.routes.delete("/v1/llm/provider", ctx -> as(ctx, () -> llmRoutes.delete(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
                     orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));
             cfg.routes.post("/v1/instances/{id}/terminate", ctx -> as(ctx, () -> {
@@ -235,7 +248,10 @@ public final class ApiServer implements AutoCloseable {
 
     private Map<String, Object> view(String tenant, String id) {
         TaskStore.Detailed d = orchestrator.detailed(tenant, id);
-        return Views.task(d.task(), d.transitions());
+        Map<String, Object> v = Views.task(d.task(), d.transitions());
+        llm.map(l -> l.taskTokens(tenant, id)).filter(t -> t.calls() > 0).ifPresent(t -> v.put("llm", Map.of("calls", t.calls(),
+                "prompt_tokens", t.promptTokens(), "completion_tokens", t.completionTokens(), "total_tokens", t.total())));
+        return v;
     }
 
     /** Deploy by upload ({@code application/gzip}: a tar.gz of the agent folder) or by an allowed host path. */

@@ -15,22 +15,22 @@ final class Errors {
 
     static int status(String code) {
         return switch (code) {
-            case "invalid_request", "invalid_manifest", "invalid_json" -> 400;
+            case "invalid_request", "invalid_manifest", "invalid_json", "llm_invalid_request" -> 400;
             case "unauthorized" -> 401;
-            case "policy_denied", "forbidden" -> 403;
+            case "policy_denied", "forbidden", "llm_model_denied", "llm_budget_exceeded" -> 403;
             case "not_found" -> 404;
             case "method_not_allowed" -> 405;
             case "conflict", "lock_timeout", "deadlock", "lease_expired" -> 409;
             case "request_timeout" -> 408;
             case "payload_too_large" -> 413;
             case "unsupported_media_type" -> 415;
-            case "runtime_unavailable", "secret_missing", "limit_exceeded" -> 422;
+            case "runtime_unavailable", "secret_missing", "limit_exceeded", "llm_not_configured" -> 422;
             case "rate_limited", "quota_exceeded" -> 429;
             case "not_available" -> 501;
             case "fetch_failed" -> 502;
             case "overloaded", "bus_unavailable" -> 503;
-            case "tool_server_failed", "tool_result_too_large" -> 502;
-            case "timeout" -> 504;
+            case "tool_server_failed", "tool_result_too_large", "llm_upstream_error" -> 502;
+            case "timeout", "llm_timeout" -> 504;
             default -> 500;
         };
     }

@@ -12,7 +12,7 @@ import java.util.List;
 final class Bundled {
     static final List<String> EXAMPLES = List.of("summarizer", "file-indexer", "swarm-coordinator", "swarm-worker", "oncall");
     private static final List<String> EXAMPLE_FILES = List.of("agent.yaml", "agent.py");
-    private static final List<String> AGENT_LIB = List.of("__init__.py", "_locks.py", "_bus.py", "_tasks.py", "_tools.py", "_memory.py");
+    private static final List<String> AGENT_LIB = List.of("__init__.py", "_locks.py", "_bus.py", "_tasks.py", "_tools.py", "_memory.py", "_llm.py");
 
     private Bundled() {}
 

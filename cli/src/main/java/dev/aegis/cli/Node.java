@@ -16,6 +16,8 @@ import dev.aegis.core.HostFolders;
 import dev.aegis.core.HttpFetchTool;
 import dev.aegis.security.EgressConfig;
 import dev.aegis.security.EgressProxy;
+import dev.aegis.core.LlmCalls;
+import dev.aegis.llm.LlmGateway;
 import dev.aegis.core.ToolCalls;
 import dev.aegis.core.ToolRegistry;
 import dev.aegis.mcp.McpTools;
@@ -66,20 +68,24 @@ public final class Node implements AutoCloseable {
      */
     public record Config(Path dataDir, String host, Optional<Integer> port, OperatorLimits limits, int maxConcurrent,
                          List<Path> deployRoots, Duration warmIdle, RateLimits.Config rateLimits,
-                         Orchestrator.Quotas quotas, Security security, Coordination coordination, Transport transport) {
+                         Orchestrator.Quotas quotas, Security security, Coordination coordination, Transport transport, Llm llm) {
         public static Config embedded(Path dataDir) {
             return new Config(dataDir, "127.0.0.1", Optional.empty(), OperatorLimits.DEFAULT,
                     Math.max(2, Runtime.getRuntime().availableProcessors() * 4), List.of(), Duration.ofMinutes(5),
                     RateLimits.Config.of(RateLimits.DEFAULTS), Orchestrator.Quotas.NONE, Security.fromEnvironment(), Coordination.DEFAULT,
-                    Transport.DEFAULT);
+                    Transport.DEFAULT, Llm.DEFAULT);
+        }
+
+        public Config withLlm(Llm l) {
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport, l);
         }
 
         public Config withApi(String host, int port, List<Path> deployRoots) {
-            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport);
+            return new Config(dataDir, host, Optional.of(port), limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport, llm);
         }
 
         public Config with(OperatorLimits limits, int maxConcurrent, Duration warmIdle) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, transport, llm);
         }
 
         public Config withRateLimits(Map<String, RateLimits.Limit> perKey) {
@@ -87,23 +93,23 @@ public final class Node implements AutoCloseable {
         }
 
         public Config withRateLimits(RateLimits.Config rates) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rates, quotas, security, coordination, transport);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rates, quotas, security, coordination, transport, llm);
         }
 
         public Config withQuotas(Orchestrator.Quotas q) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security, coordination, transport);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, q, security, coordination, transport, llm);
         }
 
         public Config withCoordination(Coordination c) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, c, transport);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, c, transport, llm);
         }
 
         public Config withTransport(Transport t) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, t);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, security, coordination, t, llm);
         }
 
         public Config withSecurity(Security s) {
-            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s, coordination, transport);
+            return new Config(dataDir, host, port, limits, maxConcurrent, deployRoots, warmIdle, rateLimits, quotas, s, coordination, transport, llm);
         }
     }
 
@@ -139,6 +145,14 @@ public final class Node implements AutoCloseable {
         public Security withEgress(EgressConfig e) {
             return new Security(secretsKeyFile, secretsKey, folders, e);
         }
+    }
+
+    /**
+     * The LLM gateway's settings: how it talks to providers, and whether prompts and answers go into the audit log
+     * ({@code aegis server --llm-audit-content}; off by default: the records then hold models, tokens and latency only).
+     */
+    public record Llm(LlmGateway.Config gateway, boolean auditContent) {
+        public static final Llm DEFAULT = new Llm(LlmGateway.Config.DEFAULT, false);
     }
 
     /** Where the bus runs (in this process by default, or on a NATS server) and the operator's coordination bounds. */
@@ -229,7 +243,11 @@ public final class Node implements AutoCloseable {
         this.mcp = new McpTools(db.toolServers(), bubblewrap, (s, id) -> orchestrator.toolServerSpec(s, id, toolServerDir),
                 audit, Clock.systemUTC(), McpTools.Limits.DEFAULT);
         ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress)), mcp), audit, memory);
-        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools), memory, audit).start();
+        // The tenant's key reaches the gateway from the secrets store at each call, and goes nowhere else.
+        LlmCalls llm = new LlmCalls(new LlmGateway(config.llm().gateway()), db.llm(), orchestrator.secrets(), audit, Clock.systemUTC(),
+                new LlmCalls.Options(config.llm().auditContent(), config.limits().maxTimeout().plusMinutes(1)));
+        this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools), memory, audit,
+                Optional.of(llm)).start();
         orchestrator.events().observe(new TaskEvents.Observer() {
             @Override
             public void ended(Task task) {
@@ -243,7 +261,8 @@ public final class Node implements AutoCloseable {
         this.firstAdminKey = db.keys().isEmpty() ? Optional.of(keys.create("default", "admin").plaintext()) : Optional.empty();
         this.api = config.port().map(port -> new ApiServer(orchestrator, coordinator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
-                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport()), memory).start());
+                        config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport()),
+                memory, Optional.of(llm)).start());
     }
 
     /** Opens the secrets with the configured key, and refuses to go on if the key cannot open what is stored. */

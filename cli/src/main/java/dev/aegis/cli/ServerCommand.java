@@ -101,6 +101,21 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
             description = "environment variable holding the keystore's password (default ${DEFAULT-VALUE}); never a flag, so it stays out of ps")
     String tlsPasswordEnv;
 
+    @Option(names = "--llm-timeout", paramLabel = "DURATION", defaultValue = "120s",
+            description = "the LLM gateway gives a provider this long for a whole answer, retries included (a stream: until it "
+                    + "starts; then 60 s between events) before llm_timeout (default ${DEFAULT-VALUE})")
+    String llmTimeout;
+
+    @Option(names = "--llm-audit-content", description = "put LLM prompts and answers (each cut at 8 KiB) into the audit log; "
+            + "off by default: the records then hold model, tokens, latency and decision only")
+    boolean llmAuditContent;
+
+    /** The LLM gateway's settings from the flags. */
+    Node.Llm llm() {
+        return new Node.Llm(Node.Llm.DEFAULT.gateway().withTimeout(option("--llm-timeout", () -> Quantities.duration(llmTimeout))),
+                llmAuditContent);
+    }
+
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
             description = "close a connection or request silent this long (default ${DEFAULT-VALUE})")
     String idleTimeout;
@@ -183,6 +198,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         RateLimits.Config rates = rateLimits();
         Transport transport = transport();
         Node.Coordination coordination = coordination(Node.Coordination.DEFAULT);
+        Node.Llm llm = llm();
         // The server's console shows one JSON access-log line per request; other commands keep it quiet.
         System.setProperty("org.slf4j.simpleLogger.log.dev.aegis.api.access", "info");
         Path dir = DataDir.resolve(data);
@@ -193,7 +209,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
                 .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())
                         .withFolders(folders()))
-                .withCoordination(coordination));
+                .withCoordination(coordination).withLlm(llm));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -160,14 +160,14 @@ class ApiFlowTest {
     }
 
     @Test
-    void agentApiLogsAndAnswersNotYetForLaterCalls() throws Exception {
+    void agentApiLogsAndAnswersUnknownCallsClearly() throws Exception {
         Path d = agent("caller", "", "python3", "agent.py");
         Files.writeString(d.resolve("agent.py"), """
                 import os
                 from aegis_agent import task, result, log, call, whoami, AegisError
                 log("hello via the agent API")
                 try:
-                    call("llm.chat", {"messages": []})
+                    call("nothing.here", {"messages": []})
                     status = "unexpected"
                 except AegisError as e:
                     status = e.code + " " + str(e.status)
@@ -182,7 +182,7 @@ class ApiFlowTest {
         assertThat(http.upload("/v1/agents", TarGz.pack(d)).status()).isEqualTo(201);
         JsonNode t = run("caller", Map.of("n", 7));
         assertThat(t.path("state").asText()).as(t.toString()).isEqualTo("succeeded");
-        assertThat(t.path("result").path("later").asText()).isEqualTo("not_available 501");
+        assertThat(t.path("result").path("later").asText()).isEqualTo("not_found 404");
         assertThat(t.path("result").path("forged").asText()).isEqualTo("unauthorized");
         assertThat(t.path("result").path("task").path("n").asInt()).isEqualTo(7);
         assertThat(http.get("/v1/tasks/" + t.path("id").asText() + "/logs").body().toString()).contains("hello via the agent API");

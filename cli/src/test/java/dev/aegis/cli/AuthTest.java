@@ -53,6 +53,10 @@ class AuthTest {
         TABLE.put("GET /v1/secrets", new Row(ALL, "/v1/secrets", null));
         TABLE.put("DELETE /v1/secrets/{name}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/secrets/NO_SUCH_SECRET", null));
         TABLE.put("GET /v1/usage", new Row(ALL, "/v1/usage", null));
+        TABLE.put("PUT /v1/llm/provider", new Row(ADMINS, "/v1/llm/provider",
+                "{\"kind\": \"openai\", \"base_url\": \"http://127.0.0.1:9/v1\", \"key_secret\": \"AUTH_TEST\"}"));
+        TABLE.put("GET /v1/llm/provider", new Row(ALL, "/v1/llm/provider", null));
+        TABLE.put("DELETE /v1/llm/provider", new Row(ADMINS, "/v1/llm/provider", null));
         TABLE.put("GET /v1/audit", new Row(ALL, "/v1/audit", null));
         TABLE.put("GET /v1/audit/verify", new Row(PLATFORM, "/v1/audit/verify", null));
         TABLE.put("GET /v1/audit/pubkey", new Row(ALL, "/v1/audit/pubkey", null));

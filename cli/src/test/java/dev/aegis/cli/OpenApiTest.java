@@ -93,6 +93,7 @@ class OpenApiTest {
                 "GET /v1/instances", "POST /v1/instances/{id}/terminate",
                 "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/usage",
                 "GET /v1/secrets", "PUT /v1/secrets/{name}", "DELETE /v1/secrets/{name}",
+                "PUT /v1/llm/provider", "GET /v1/llm/provider", "DELETE /v1/llm/provider",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
                 "GET /v1/audit/{seq}/proof", "POST /v1/tasks/{id}/feedback", "GET /v1/memory/search", "GET /v1/memory/stats",
                 "DELETE /v1/memory", "DELETE /v1/memory/agents/{name}", "DELETE /v1/memory/tasks/{id}");
@@ -208,6 +209,17 @@ class OpenApiTest {
         conforms("GET", "/v1/secrets", http.get("/v1/secrets"));
         conforms("DELETE", "/v1/secrets/OPENAPI_TOKEN", http.send(http.builder("/v1/secrets/OPENAPI_TOKEN").DELETE()));
         conforms("DELETE", "/v1/secrets/OPENAPI_TOKEN", http.send(http.builder("/v1/secrets/OPENAPI_TOKEN").DELETE()));
+        String provider = "{\"kind\": \"openai\", \"base_url\": \"http://127.0.0.1:9/v1\", \"key_secret\": \"OPENAPI_LLM_KEY\"}";
+        conforms("PUT", "/v1/llm/provider", LlmTest.putProvider(http, provider));
+        conforms("GET", "/v1/llm/provider", http.get("/v1/llm/provider"));
+        SecretsTest.put(http, "OPENAPI_LLM_KEY", "sk-openapi-1234");
+        conforms("PUT", "/v1/llm/provider", LlmTest.putProvider(http, provider));
+        conforms("PUT", "/v1/llm/provider", LlmTest.putProvider(http, provider));
+        conforms("PUT", "/v1/llm/provider", LlmTest.putProvider(http, provider.replace("openai\"", "gemini\"")));
+        conforms("GET", "/v1/llm/provider", http.get("/v1/llm/provider"));
+        conforms("GET", "/v1/usage", http.get("/v1/usage"));
+        conforms("DELETE", "/v1/llm/provider", http.send(http.builder("/v1/llm/provider").DELETE()));
+        conforms("DELETE", "/v1/llm/provider", http.send(http.builder("/v1/llm/provider").DELETE()));
 
         // A task that is not waited for: 202 (or 200 if it was quick) with the same shape.
         Http.Response async = http.post("/v1/tasks", Map.of("agent", "summarizer", "input", Map.of("text", "One sentence.")));
