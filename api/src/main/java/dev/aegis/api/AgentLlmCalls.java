@@ -24,6 +24,7 @@ import java.util.function.Function;
  * it, a last {@code data: {"error": {...}}} event (the shape OpenAI clients raise from), and no {@code [DONE]}.
  */
 final class AgentLlmCalls {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentLlmCalls.class);
     private final LlmCalls llm;
     private final int maxBody;
     private final Function<Context, Session> session;
@@ -49,6 +50,10 @@ final class AgentLlmCalls {
         } catch (AegisException e) {
             if (!out.started()) throw e;
             out.fail(e);
+        } catch (RuntimeException e) {
+            if (!out.started()) throw e;
+            LOG.error("unexpected error in an LLM stream", e); // its words stay here, as Errors does for every route
+            out.fail(new AegisException("internal_error", "internal error; the server log has details"));
         }
     }
 

@@ -10,19 +10,24 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "llm", mixinStandardHelpOptions = true,
-        description = {"The LLM gateway: agents call an OpenAI-compatible API on their agent socket",
-                "(POST /v1/chat/completions, streaming or not, and /v1/embeddings; in Python aegis_agent.llm.chat(...)),",
-                "and AEGIS forwards each call to the tenant's provider with the tenant's own key (bring your own key).", "",
-                "What AEGIS enforces, before anything leaves: the model must be in the manifest's permissions.llm.models,",
-                "and the task's tokens must stay within permissions.llm.max_tokens_per_task (a stream is ended when it",
-                "would pass it). Every call is audited (model, tokens, latency, decision) and its tokens metered into",
-                "`aegis usage`. The key lives in the tenant's secrets store; it never enters a sandbox.", "",
-                "Set up:",
+        description = {"The LLM gateway. Agents call an OpenAI-compatible API on their agent socket",
+                "(POST /v1/chat/completions, streaming or not, and /v1/embeddings; in Python",
+                "aegis_agent.llm.chat(...)), and AEGIS forwards each call to the tenant's",
+                "provider with the tenant's own key (bring your own key).", "",
+                "Enforced before anything leaves: the model must be listed in the manifest's",
+                "permissions.llm.models, and the task's tokens must stay within",
+                "permissions.llm.max_tokens_per_task (a stream is ended where it would pass it).",
+                "Every call is audited (model, tokens, latency, decision) and its tokens are",
+                "metered into `aegis usage`. The key stays in the tenant's secrets store and",
+                "never enters a sandbox.", "",
+                "Example (set up once per tenant, as an admin):",
                 "  aegis secrets set OPENAI_API_KEY < key.txt",
-                "  aegis llm provider set --kind openai --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY",
-                "", "No provider at hand? Run the local one (deterministic answers, for tests and demos):",
+                "  aegis llm provider set --kind openai \\",
+                "      --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY",
+                "", "Example without a provider account (deterministic answers, for tests, demos):",
                 "  aegis llm serve --port 8089",
-                "  aegis llm provider set --kind openai --base-url http://127.0.0.1:8089/v1 --key-secret LOCAL_KEY"},
+                "  aegis llm provider set --kind openai \\",
+                "      --base-url http://127.0.0.1:8089/v1 --key-secret LOCAL_KEY"},
         subcommands = {LlmCommand.Serve.class, LlmCommand.Provider.class})
 final class LlmCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -34,21 +39,25 @@ final class LlmCommand implements Runnable {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Runs the local model server: a real HTTP server that speaks OpenAI's chat completions",
-                    "(streaming and not, with token usage) and embeddings, and Anthropic's Messages API.", "",
-                    "It is not a model. A chat answer is an extractive summary of the last user message (its three",
-                    "sentences that carry the most frequent words, in order), so the same question always gets the same",
-                    "answer; max_tokens cuts it (finish_reason length). Embeddings are deterministic unit vectors in which",
-                    "texts sharing words lie close. Tokens are counted as AEGIS estimates them: 4 characters a token.", "",
+            description = {"Runs the local model server (OpenAI and Anthropic APIs, deterministic answers).", "",
+                    "A real HTTP server that speaks OpenAI's chat completions (streaming and not,",
+                    "with token usage) and embeddings, and Anthropic's Messages API.", "",
+                    "It is not a model. A chat answer is an extractive summary of the last user",
+                    "message (the three sentences that carry its most frequent words, in order),",
+                    "so the same question always gets the same answer; max_tokens cuts it",
+                    "(finish_reason length). Embeddings are deterministic unit vectors in which",
+                    "texts sharing words lie close. Tokens are counted as AEGIS estimates them:",
+                    "4 characters a token.", "",
                     "Endpoints:",
-                    "  POST /v1/chat/completions   as an openai provider:    --base-url http://HOST:PORT/v1",
+                    "  POST /v1/chat/completions  as --kind openai    --base-url http://HOST:PORT/v1",
                     "  POST /v1/embeddings",
-                    "  POST /v1/messages           as an anthropic provider: --base-url http://HOST:PORT",
+                    "  POST /v1/messages          as --kind anthropic --base-url http://HOST:PORT",
                     "  GET  /v1/models", "",
-                    "Examples:",
+                    "Example:",
                     "  aegis llm serve --port 8089",
-                    "  curl -s localhost:8089/v1/chat/completions -H 'Content-Type: application/json' \\",
-                    "    -d '{\"model\": \"any\", \"messages\": [{\"role\": \"user\", \"content\": \"Summarize this. ...\"}]}'"})
+                    "  curl -s localhost:8089/v1/chat/completions \\",
+                    "    -H 'Content-Type: application/json' -d '{\"model\": \"any\",",
+                    "    \"messages\": [{\"role\": \"user\", \"content\": \"Summarize this. ...\"}]}'"})
     static final class Serve implements java.util.concurrent.Callable<Integer> {
         @Option(names = "--port", defaultValue = "8089", description = "TCP port (default ${DEFAULT-VALUE}; 0 = any free port)")
         int port;
@@ -88,12 +97,15 @@ final class LlmCommand implements Runnable {
     }
 
     @Command(name = "provider", mixinStandardHelpOptions = true,
-            description = {"Sets, shows and removes the tenant's LLM provider (set and delete need an admin key).", "",
-                    "The provider is a protocol (openai: any OpenAI-compatible API; anthropic: the Messages API, translated",
-                    "to and from the OpenAI shape for agents), a base URL, and the NAME of a tenant secret holding the key.", "",
+            description = {"Sets, shows and removes the tenant's LLM provider.", "",
+                    "Set and delete need an admin key. A provider is a protocol (openai: any OpenAI-compatible API;",
+                    "anthropic: the Messages API, translated to and from the OpenAI shape), a",
+                    "base URL, and the NAME of a tenant secret holding the key.", "",
                     "Examples:",
-                    "  aegis llm provider set --kind openai --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY",
-                    "  aegis llm provider set --kind anthropic --base-url https://api.anthropic.com --key-secret ANTHROPIC_API_KEY",
+                    "  aegis llm provider set --kind openai \\",
+                    "      --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY",
+                    "  aegis llm provider set --kind anthropic \\",
+                    "      --base-url https://api.anthropic.com --key-secret ANTHROPIC_API_KEY",
                     "  aegis llm provider get", "  aegis llm provider delete"},
             subcommands = {Provider.Set.class, Provider.Get.class, Provider.Delete.class})
     static final class Provider implements Runnable {
@@ -106,9 +118,11 @@ final class LlmCommand implements Runnable {
         }
 
         @Command(name = "set", mixinStandardHelpOptions = true, sortOptions = false,
-                description = {"Sets (creates or replaces) the tenant's LLM provider. The key's secret must exist already:",
-                        "set it first with `aegis secrets set NAME`. The key itself is never given here.", "",
-                        "Example:", "  aegis llm provider set --kind openai --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY"})
+                description = {"Sets (creates or replaces) the tenant's LLM provider.", "",
+                        "The key's secret must exist already (`aegis secrets set NAME`); the key itself",
+                        "is never given here.", "",
+                        "Example:", "  aegis llm provider set --kind openai \\",
+                        "      --base-url https://api.openai.com/v1 --key-secret OPENAI_API_KEY"})
         static final class Set implements java.util.concurrent.Callable<Integer> {
             @Mixin
             Client client;
@@ -146,8 +160,8 @@ final class LlmCommand implements Runnable {
             }
         }
 
-        @Command(name = "delete", mixinStandardHelpOptions = true, description = {"Removes the tenant's LLM provider; agents'",
-                "LLM calls then fail with llm_not_configured. The key's secret stays.", "", "Example:", "  aegis llm provider delete"})
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = {"Removes the tenant's LLM provider.", "",
+                "Agents' LLM calls then fail with llm_not_configured. The key's secret stays.", "", "Example:", "  aegis llm provider delete"})
         static final class Delete implements java.util.concurrent.Callable<Integer> {
             @Mixin
             Client client;

@@ -244,7 +244,7 @@ public final class Node implements AutoCloseable {
                 audit, Clock.systemUTC(), McpTools.Limits.DEFAULT);
         ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress)), mcp), audit, memory);
         // The tenant's key reaches the gateway from the secrets store at each call, and goes nowhere else.
-        LlmCalls llm = new LlmCalls(new LlmGateway(config.llm().gateway()), db.llm(), orchestrator.secrets(), audit, Clock.systemUTC(),
+        LlmCalls llm = new LlmCalls(new LlmGateway(config.llm().gateway()), db.llm(), secretStore, audit, Clock.systemUTC(),
                 new LlmCalls.Options(config.llm().auditContent(), config.limits().maxTimeout().plusMinutes(1)));
         this.agentApi = new AgentApiServer(sessions, agentSocket, Optional.of(coordinator), Optional.of(tools), memory, audit,
                 Optional.of(llm)).start();

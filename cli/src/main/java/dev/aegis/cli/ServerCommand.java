@@ -112,7 +112,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
 
     /** The LLM gateway's settings from the flags. */
     Node.Llm llm() {
-        return new Node.Llm(Node.Llm.DEFAULT.gateway().withTimeout(option("--llm-timeout", () -> Quantities.duration(llmTimeout))),
+        return new Node.Llm(option("--llm-timeout", () -> Node.Llm.DEFAULT.gateway().withTimeout(Quantities.duration(llmTimeout))),
                 llmAuditContent);
     }
 

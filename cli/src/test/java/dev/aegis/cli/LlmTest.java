@@ -157,6 +157,7 @@ class LlmTest {
         long prompt = full.path("usage").path("prompt_tokens").asLong();
         long completion = full.path("usage").path("completion_tokens").asLong();
         assertThat(completion).isGreaterThan(20);
+        assertThat(models.lastRequest().orElseThrow().has("max_tokens")).as("plenty left: no cap added").isFalse();
 
         // Half the answer fits: the stream is cut where it would pass the budget, with the reason, and the task can spend no more.
         deploy("tight", "permissions:\n  llm: {models: [\"m\"], max_tokens_per_task: " + (prompt + completion / 2) + "}\n", CALLER);
@@ -242,6 +243,23 @@ class LlmTest {
     }
 
     @Test
+    void promptsAndAnswersAreAuditedOnlyWhenTheOperatorSaysSo() throws Exception {
+        node.close();
+        node = new Node(Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of())
+                .withLlm(new Node.Llm(Node.Llm.DEFAULT.gateway(), true)));
+        http = new Http(node.url(), node.firstAdminKey().orElse(null) == null ? node.keys().create("default", "admin").plaintext()
+                : node.firstAdminKey().get());
+        setProvider("openai", models.openAiBaseUrl(), "OPENAI_API_KEY");
+        deploy("chatter", "permissions:\n  llm: {models: [\"m\"], max_tokens_per_task: 100000}\n", CALLER);
+        JsonNode r = run("chatter", List.of(chat("m", TEXT), stream("m", TEXT))).path("0");
+        JsonNode call = http.get("/v1/audit?action=llm.call&agent=chatter").body().path("records").get(0).path("details");
+        assertThat(call.path("prompt").asText()).contains("Alice moved the team lunch");
+        JsonNode results = http.get("/v1/audit?action=llm.result&agent=chatter").body().path("records");
+        assertThat(results.get(0).path("details").path("response").asText()).isEqualTo(r.path("ok").asText());
+        assertThat(results.get(1).path("details").path("response").asText()).as("the streamed answer too").isEqualTo(r.path("ok").asText());
+    }
+
+    @Test
     void theProviderRouteChecksItsInputAndOnlyAdminsChangeIt() throws Exception {
         Http.Response missing = putProvider(http, "{\"kind\": \"openai\", \"base_url\": \"https://api.openai.com/v1\", \"key_secret\": \"NOPE_KEY\"}");
         assertThat(missing.status()).isEqualTo(422);
@@ -269,10 +287,32 @@ class LlmTest {
         assertThat(deployer.send(deployer.builder("/v1/llm/provider").DELETE()).status()).isEqualTo(403);
         assertThat(http.send(http.builder("/v1/llm/provider").DELETE()).body().path("deleted").asBoolean()).isTrue();
         assertThat(http.send(http.builder("/v1/llm/provider").DELETE()).status()).isEqualTo(404);
+
+        // The same through the CLI.
+        String[] conn = {"--url", node.url(), "--key", node.firstAdminKey().orElseThrow()};
+        CliTest.Run set = CliTest.aegis(concat(new String[]{"llm", "provider", "set", "--kind", "anthropic", "--base-url",
+                "https://api.anthropic.com", "--key-secret", "OPENAI_API_KEY"}, conn));
+        assertThat(set.code()).as(set.err()).isZero();
+        assertThat(set.out()).startsWith("llm provider: anthropic https://api.anthropic.com (key in secret OPENAI_API_KEY");
+        assertThat(CliTest.aegis(concat(new String[]{"llm", "provider", "get"}, conn)).out()).startsWith("anthropic https://api.anthropic.com");
+        CliTest.Run bad = CliTest.aegis(concat(new String[]{"llm", "provider", "set", "--kind", "openai", "--base-url", "ftp://x",
+                "--key-secret", "OPENAI_API_KEY"}, conn));
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("base_url").contains("HTTP 400");
+        assertThat(CliTest.aegis(concat(new String[]{"llm", "provider", "delete"}, conn)).out()).contains("llm provider deleted");
+        assertThat(CliTest.aegis(concat(new String[]{"llm", "provider", "get"}, conn)).err()).contains("has no LLM provider").contains("HTTP 404");
+
         List<String> actions = new ArrayList<>();
         for (JsonNode rec : http.get("/v1/audit?limit=1000").body().path("records"))
             if (rec.path("action").asText().startsWith("llm.provider")) actions.add(rec.path("action").asText());
-        assertThat(actions).containsExactly("llm.provider.set", "llm.provider.set", "llm.provider.delete");
+        assertThat(actions).containsExactly("llm.provider.set", "llm.provider.set", "llm.provider.delete", "llm.provider.set",
+                "llm.provider.delete");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /**

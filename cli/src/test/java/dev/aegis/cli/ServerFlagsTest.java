@@ -43,6 +43,18 @@ class ServerFlagsTest {
     }
 
     @Test
+    void llmFlagsSetTheGatewayTimeoutAndContentAudit() {
+        Node.Llm d = parse().llm();
+        assertThat(d).isEqualTo(Node.Llm.DEFAULT);
+        Node.Llm l = parse("--llm-timeout", "45s", "--llm-audit-content").llm();
+        assertThat(l.gateway().timeout()).isEqualTo(java.time.Duration.ofSeconds(45));
+        assertThat(l.gateway().streamIdle()).isEqualTo(Node.Llm.DEFAULT.gateway().streamIdle());
+        assertThat(l.auditContent()).isTrue();
+        assertThatThrownBy(() -> parse("--llm-timeout", "soon").llm()).hasMessageStartingWith("--llm-timeout: ");
+        assertThatThrownBy(() -> parse("--llm-timeout", "0s").llm()).hasMessage("--llm-timeout: \"0s\" must be more than 0");
+    }
+
+    @Test
     void helpTeachesTheFlags() {
         CliTest.Run help = CliTest.aegis("server", "--help");
         assertThat(help.code()).isZero();

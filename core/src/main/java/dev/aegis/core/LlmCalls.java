@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Budgets: a call is refused when the task's tokens so far plus the prompt (estimated) exceed the budget. A
  * non-streaming call gets its {@code max_tokens} (or {@code max_completion_tokens}) lowered to what is left, since
- * its answer cannot be cut; a stream is counted as it flows and ended with {@code llm_budget_exceeded} at the chunk
- * that would pass the budget. Concurrent calls of one task share its count, so together they may pass the budget
+ * its answer cannot be cut (one that set none gets it when at most 4,096 tokens are left; above that the provider's
+ * own limit applies and a longer answer is metered, so the next call is refused); a stream is counted as it flows
+ * and ended with {@code llm_budget_exceeded} at the chunk that would pass the budget. Concurrent calls of one task share its count, so together they may pass the budget
  * by at most what was in flight when it ran out.
  *
  * <p>The provider's key is read from the secrets store at each call and handed to the {@link LlmUpstream} only: it
@@ -41,17 +42,24 @@ public final class LlmCalls {
 
     private static final int CONTENT_CAP = 8 * 1024;
     private static final int MAX_MODEL = 256;
+    /** The largest {@code max_tokens} AEGIS adds to a request that had none: every current model accepts it. */
+    static final long UNASKED_CAP = 4096;
 
     private final LlmUpstream upstream;
     private final LlmStore store;
-    private final Secrets secrets;
+    private final SecretStore secrets;
     private final AuditLog audit;
     private final Clock clock;
     private final Options options;
+    /**
+     * Each tenant's provider as last read or set here: a call reads no table for it. Set and delete go through this
+     * class, so the cache is exact on one node (a cluster would need a change notice between nodes).
+     */
+    private final Map<String, Optional<LlmProvider>> providers = new ConcurrentHashMap<>();
     /** Tokens each live task used so far, by tenant and task. */
     private final Map<String, Spend> spends = new ConcurrentHashMap<>();
 
-    public LlmCalls(LlmUpstream upstream, LlmStore store, Secrets secrets, AuditLog audit, Clock clock, Options options) {
+    public LlmCalls(LlmUpstream upstream, LlmStore store, SecretStore secrets, AuditLog audit, Clock clock, Options options) {
         this.upstream = upstream;
         this.store = store;
         this.secrets = secrets;
@@ -63,7 +71,7 @@ public final class LlmCalls {
     // ---- the tenant's provider ----
 
     public Optional<LlmProvider> provider(String tenant) {
-        return store.provider(tenant);
+        return providers.computeIfAbsent(tenant, store::provider);
     }
 
     /**
@@ -74,20 +82,28 @@ public final class LlmCalls {
      */
     public boolean setProvider(String tenant, String kind, String baseUrl, String keySecret) {
         LlmProvider p = LlmProvider.of(kind, baseUrl, keySecret, clock.instant());
-        if (!secrets.exists(tenant, p.keySecret()))
+        if (secrets.list(tenant).stream().noneMatch(i -> i.name().equals(p.keySecret())))
             throw new AegisException("secret_missing", "key_secret: secret " + p.keySecret() + " does not exist in tenant " + tenant
                     + "; set it first with `aegis secrets set " + p.keySecret() + "` (PUT /v1/secrets/" + p.keySecret() + ")", "key_secret");
         boolean existed = store.provider(tenant).isPresent();
         audit.append(AuditEvent.of(tenant, Orchestrator.actor(), "llm.provider.set", "llm:provider", Map.of(
                 "kind", p.kind().wire(), "endpoint", p.endpoint(), "key_secret", p.keySecret(), "created", Boolean.toString(!existed))));
-        store.putProvider(tenant, p);
+        try {
+            store.putProvider(tenant, p);
+        } finally {
+            providers.remove(tenant);
+        }
         return !existed;
     }
 
     public void deleteProvider(String tenant) {
         if (store.provider(tenant).isEmpty()) throw AegisException.notFound("tenant " + tenant + " has no LLM provider");
         audit.append(AuditEvent.of(tenant, Orchestrator.actor(), "llm.provider.delete", "llm:provider", Map.of()));
-        store.deleteProvider(tenant);
+        try {
+            store.deleteProvider(tenant);
+        } finally {
+            providers.remove(tenant);
+        }
     }
 
     /** Per agent, the tenant's LLM calls and tokens in {@code [from, to)}. */
@@ -107,7 +123,10 @@ public final class LlmCalls {
         long left = c.budget - c.spend.used.get() - c.prompt;
         ObjectNode capped = request.deepCopy();
         String cap = capped.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-        if (!capped.path(cap).canConvertToLong() || capped.path(cap).asLong() > left) capped.put(cap, left);
+        boolean asked = capped.path(cap).canConvertToLong();
+        // Lowered when the agent asked for more than is left; added when it asked for nothing and little is left. A
+        // large cap is not added: models refuse a max_tokens above their own output limit (4,096 is under them all).
+        if (asked ? capped.path(cap).asLong() > left : left <= UNASKED_CAP) capped.put(cap, left);
         try {
             ObjectNode answer = upstream.chat(c.provider, c.key, capped);
             JsonNode usage = answer.path("usage");
@@ -203,11 +222,11 @@ public final class LlmCalls {
         Optional<String> key = Optional.empty();
         if (d.allowed()) {
             code = "llm_not_configured";
-            provider = store.provider(s.tenant());
+            provider = provider(s.tenant());
             if (provider.isEmpty())
                 d = Decision.deny("tenant " + s.tenant() + " has no LLM provider: an admin sets one with `aegis llm provider set` "
                         + "(PUT /v1/llm/provider)");
-            else if ((key = secrets.reveal(s.tenant(), provider.get().keySecret())).isEmpty())
+            else if ((key = Optional.ofNullable(secrets.reveal(s.tenant(), List.of(provider.get().keySecret())).get(provider.get().keySecret()))).isEmpty())
                 d = Decision.deny("the LLM provider's key secret " + provider.get().keySecret() + " does not exist in tenant "
                         + s.tenant() + "; set it with `aegis secrets set " + provider.get().keySecret() + "`");
             else if (kind.equals("embeddings") && provider.get().kind() == LlmProvider.Kind.ANTHROPIC)
@@ -254,9 +273,21 @@ public final class LlmCalls {
             details.put("latency_ms", millis(t0));
             if (error != null) details.put("error", error instanceof AegisException a ? a.code() : "internal_error");
             if (options.auditContent && !answer.isEmpty()) details.put("response", content(answer));
-            if (promptTokens + completionTokens > 0)
-                store.meter(new LlmStore.Metered(s.tenant(), s.agent().name(), s.taskId(), model, promptTokens, completionTokens, clock.instant()));
-            audit.append(event(s, "llm.result", model, null).withDetails(details));
+            // Both writes are durable before the agent has its answer; they go to different files, so their fsyncs overlap.
+            java.util.concurrent.CompletableFuture<Void> metered = promptTokens + completionTokens == 0
+                    ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                    : java.util.concurrent.CompletableFuture.runAsync(() -> store.meter(new LlmStore.Metered(s.tenant(), s.agent().name(),
+                            s.taskId(), model, promptTokens, completionTokens, clock.instant())), r -> Thread.ofVirtual().start(r));
+            try {
+                audit.append(event(s, "llm.result", model, null).withDetails(details));
+            } finally {
+                try {
+                    metered.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    if (e.getCause() instanceof RuntimeException r) throw r;
+                    throw e;
+                }
+            }
         }
     }
 

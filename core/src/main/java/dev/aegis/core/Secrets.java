@@ -65,16 +65,6 @@ public final class Secrets {
         return store.list(tenant);
     }
 
-    /** The value of one secret, for the LLM gateway to add on the way out; empty when it does not exist. */
-    java.util.Optional<String> reveal(String tenant, String name) {
-        return java.util.Optional.ofNullable(store.reveal(tenant, List.of(name)).get(name));
-    }
-
-    /** Whether {@code tenant} has a secret called {@code name}. */
-    boolean exists(String tenant, String name) {
-        return store.list(tenant).stream().anyMatch(i -> i.name().equals(name));
-    }
-
     /** The names of {@code names} that {@code tenant} has no secret for, in manifest order. */
     List<String> missing(String tenant, List<String> names) {
         if (names.isEmpty()) return List.of();

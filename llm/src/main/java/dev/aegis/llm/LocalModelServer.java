@@ -40,6 +40,12 @@ public final class LocalModelServer implements AutoCloseable {
     private static final int MAX_REQUEST = 16 * 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    static {
+        // Stream events are small writes: without TCP_NODELAY, Nagle's algorithm holds each one until the client's
+        // delayed ACK (40 ms here). Read once, when the JDK's HTTP server is first used in this JVM.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private sealed interface Fault {}
 
     private record Fail(int status, Optional<Duration> retryAfter) implements Fault {}
