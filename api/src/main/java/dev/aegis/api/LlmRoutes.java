@@ -52,7 +52,7 @@ final class LlmRoutes {
     static Map<String, Object> view(LlmProvider p) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("kind", p.kind().wire());
-        v.put("base_url", p.baseUrl().toString());
+        v.put("base_url", p.baseUrl());
         v.put("key_secret", p.keySecret());
         v.put("updated_at", p.updatedAt().toString());
         return v;

@@ -1,9 +1,10 @@
 package dev.aegis.core;
 
-import java.net.URI;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A tenant's LLM provider (bring your own key): where AEGIS forwards its agents' model calls, which protocol it
@@ -17,7 +18,12 @@ import java.util.Optional;
  * @param keySecret the tenant secret holding the key, e.g. {@code OPENAI_API_KEY}
  * @param updatedAt when it was last set
  */
-public record LlmProvider(Kind kind, URI baseUrl, String keySecret, Instant updatedAt) {
+public record LlmProvider(Kind kind, String baseUrl, String keySecret, Instant updatedAt) {
+    /** scheme, authority (host with an optional port, user info caught to refuse it), path; query and fragment caught too. */
+    private static final Pattern URL = Pattern.compile("(?i)(https?)://([^/?#]*)([^?#]*)(\\?[^#]*)?(#.*)?");
+    private static final Pattern PATH = Pattern.compile("[A-Za-z0-9._~!$&'()*+,;=:@%/-]*");
+    private static final Pattern AUTHORITY = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?");
+
     /** The wire protocol of a provider. */
     public enum Kind {
         /** OpenAI's chat completions and embeddings, as OpenAI, Azure-compatible gateways, vLLM, Ollama, LiteLLM serve them. */
@@ -45,35 +51,34 @@ public record LlmProvider(Kind kind, URI baseUrl, String keySecret, Instant upda
     /** Parses the API's strings; errors name the field. */
     public static LlmProvider of(String kind, String baseUrl, String keySecret, Instant at) {
         Kind k = Kind.parse(kind).orElseThrow(() -> AegisException.invalid("kind", "\"" + kind + "\" is not allowed; use openai or anthropic"));
-        URI u;
-        try {
-            u = new URI(baseUrl);
-        } catch (java.net.URISyntaxException | NullPointerException e) {
-            throw AegisException.invalid("base_url", "\"" + baseUrl + "\" is not a URL; use e.g. https://api.openai.com/v1");
-        }
         try {
             Secrets.checkName(keySecret);
         } catch (AegisException e) {
             throw AegisException.invalid("key_secret", e.getMessage().replaceFirst("^name: ", ""));
         }
-        return new LlmProvider(k, u, keySecret, at);
+        return new LlmProvider(k, baseUrl, keySecret, at);
     }
 
     /** The host and port requests go to, for audit records (never the path's query or anything secret). */
     public String endpoint() {
-        return baseUrl.getScheme() + "://" + baseUrl.getAuthority();
+        Matcher m = URL.matcher(baseUrl);
+        if (!m.matches()) throw new IllegalStateException(baseUrl);
+        return m.group(1).toLowerCase(Locale.ROOT) + "://" + m.group(2);
     }
 
-    private static URI checkUrl(URI u) {
-        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-        String why = !u.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) ? "must be an http:// or https:// URL"
-                : u.getHost() == null ? "has no host"
-                : u.getRawUserInfo() != null ? "must not hold user info (the key goes in a secret, named by key_secret)"
-                : u.getRawQuery() != null || u.getRawFragment() != null ? "must not have a query or fragment"
+    /** The URL checked and without trailing slashes. A lexical check: core does no I/O, and the gateway resolves it. */
+    private static String checkUrl(String u) {
+        if (u == null) throw AegisException.invalid("base_url", "is required; use e.g. https://api.openai.com/v1");
+        Matcher m = URL.matcher(u);
+        String why = !m.matches() || u.chars().anyMatch(c -> c <= ' ' || c == 0x7f) ? "must be an http:// or https:// URL"
+                : m.group(2).contains("@") ? "must not hold user info (the key goes in a secret, named by key_secret)"
+                : m.group(4) != null || m.group(5) != null ? "must not have a query or fragment"
+                : !AUTHORITY.matcher(m.group(2)).matches() ? "has no valid host (a name, an IPv4 address or [IPv6], and an optional :port)"
+                : !PATH.matcher(m.group(3)).matches() ? "has characters a URL path cannot hold (escape them as %XX)"
                 : null;
         if (why != null) throw AegisException.invalid("base_url", "\"" + u + "\" " + why + "; use e.g. https://api.openai.com/v1");
-        String s = u.toString();
+        String s = u;
         while (s.endsWith("/")) s = s.substring(0, s.length() - 1);
-        return URI.create(s);
+        return s;
     }
 }

@@ -2,7 +2,6 @@ package dev.aegis.store;
 
 import dev.aegis.core.LlmProvider;
 import dev.aegis.core.LlmStore;
-import java.net.URI;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +21,7 @@ final class SqlLlmStore implements LlmStore {
     public Optional<LlmProvider> provider(String tenant) {
         return read.withHandle(h -> h.createQuery("SELECT * FROM llm_providers WHERE tenant = :tenant").bind("tenant", tenant)
                 .map((rs, ctx) -> new LlmProvider(LlmProvider.Kind.parse(rs.getString("kind")).orElseThrow(),
-                        URI.create(rs.getString("base_url")), rs.getString("key_secret"), Columns.instant(rs, "updated_at")))
+                        rs.getString("base_url"), rs.getString("key_secret"), Columns.instant(rs, "updated_at")))
                 .findOne());
     }
 
@@ -36,7 +35,7 @@ final class SqlLlmStore implements LlmStore {
                             VALUES (:tenant, :kind, :url, :secret, :at)
                             ON CONFLICT (tenant) DO UPDATE SET kind = excluded.kind, base_url = excluded.base_url,
                                 key_secret = excluded.key_secret, updated_at = excluded.updated_at""")
-                    .bind("tenant", tenant).bind("kind", p.kind().wire()).bind("url", p.baseUrl().toString())
+                    .bind("tenant", tenant).bind("kind", p.kind().wire()).bind("url", p.baseUrl())
                     .bind("secret", p.keySecret()).bind("at", Columns.nanos(p.updatedAt())).execute();
             return existed;
         });

@@ -311,7 +311,7 @@ abstract class StoreContract {
         assertThat(db.llm().provider("acme")).isEmpty();
         assertThat(db.llm().putProvider("acme", p)).isFalse();
         assertThat(db.llm().provider("acme")).contains(p);
-        assertThat(p.baseUrl().toString()).isEqualTo("https://api.anthropic.com");
+        assertThat(p.baseUrl()).isEqualTo("https://api.anthropic.com");
         var q = dev.aegis.core.LlmProvider.of("openai", "http://127.0.0.1:8080/v1", "OPENAI_API_KEY", T0.plusSeconds(1));
         assertThat(db.llm().putProvider("acme", q)).isTrue();
         assertThat(db.llm().provider("acme")).contains(q);
