@@ -68,7 +68,8 @@ public final class LlmBench {
             String token = sessions.open(new Session("bench", "task-bench", new InstanceId("i-bench"),
                     new Agent("bench", manifest, "", tmp, "sha256:bench", Instant.now()), new Policy(manifest, OperatorLimits.DEFAULT), line -> { }));
             Path socket = tmp.resolve("agent.sock");
-            try (AgentApiServer api = new AgentApiServer(sessions, socket, Optional.empty(), Optional.empty(), Optional.of(llm)).start();
+            try (AgentApiServer api = new AgentApiServer(sessions, socket, Optional.empty(), Optional.empty(), dev.aegis.core.Memory.NONE, audit,
+                    Optional.of(llm)).start();
                  Client direct = new Client(new InetSocketAddress("127.0.0.1", models.port()), "127.0.0.1", "Bearer " + key);
                  Client gateway = new Client(UnixDomainSocketAddress.of(socket), "localhost", "Bearer " + token)) {
                 String chat = "{\"model\":\"local\",\"messages\":[{\"role\":\"user\",\"content\":\"" + PROMPT + "\"}]}";
