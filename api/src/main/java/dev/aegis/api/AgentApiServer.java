@@ -26,7 +26,6 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
  * The caller is whoever holds a live {@code AEGIS_TOKEN}; every call acts for that token's task only.
  */
 public final class AgentApiServer implements AutoCloseable {
-    /** Calls of the agent contract that later capabilities fill in; until then they answer 501. */
     /** Calls of the agent contract that later capabilities fill in; until then they answer 501. None right now. */
     static final List<String> NOT_YET = List.of();
     /** Answered by {@link LlmCalls} when the node has one, else 501 like the rest. */
