@@ -42,6 +42,11 @@ public final class GatewayBench {
             String id = node.orchestrator().submit("default", "trivial", "{}").id();
             node.orchestrator().await("default", id, java.time.Duration.ofSeconds(30));
             String limitedKey = limited.firstAdminKey().orElseThrow();
+            // The task's memories are indexed in the background, after the embedding model loads (seconds of both
+            // cores): measured before that is over, even the bare route would share the machine with it.
+            System.out.println("waiting for Cortex to load its model and index the task...");
+            node.memory().awaitIndexed(java.time.Duration.ofMinutes(2));
+            limited.memory().preload().join();
             System.out.println("wrk: 2 threads, 32 connections, " + seconds + " s each");
             double[] hello = wrk(seconds, "http://127.0.0.1:" + bare.port() + "/hello", null);
             double[] task = wrk(seconds, node.url() + "/v1/tasks/" + id, key);
