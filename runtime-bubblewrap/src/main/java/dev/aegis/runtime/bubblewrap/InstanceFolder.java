@@ -32,6 +32,9 @@ record InstanceFolder(Path dir) {
     private static final FileAttribute<?> DIR_MODE = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     private static final FileAttribute<?> FILE_MODE = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
+    /** Roots {@link #ours} accepted in this process. */
+    private static final Set<Path> VERIFIED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** Every file create() may write, for delete(). */
     private static final java.util.List<String> FILES = java.util.List.of(MARKER, "task.json", "result.json");
 
@@ -56,7 +59,8 @@ record InstanceFolder(Path dir) {
     static InstanceFolder create(Path root, InstanceId id) {
         Path dir = root.resolve(id.value());
         try {
-            if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            boolean missing = !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS);
+            if (missing) {
                 Files.createDirectories(root.getParent());
                 try {
                     Files.createDirectory(root, DIR_MODE);
@@ -64,7 +68,12 @@ record InstanceFolder(Path dir) {
                     // a concurrent spawn made it, or something else is there: ours() decides
                 }
             }
-            ours(root);
+            // Once checked, a root stays ours (others cannot take over a folder of ours in a sticky /dev/shm); checked
+            // again whenever it had to be made anew, e.g. after reclaim() removed it.
+            if (missing || !VERIFIED.contains(root)) {
+                ours(root);
+                VERIFIED.add(root);
+            }
             Files.createDirectory(dir, DIR_MODE);
         } catch (FileAlreadyExistsException e) {
             throw new RuntimeFailure("instance " + id + " already exists in " + root + ": spawn needs a fresh id");
