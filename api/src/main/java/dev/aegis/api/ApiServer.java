@@ -101,7 +101,7 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.post("/v1/tasks", ctx -> as(ctx, () -> submit(ctx)));
             cfg.routes.get("/v1/tasks", ctx -> ctx.json(Map.of("tasks", orchestrator.tasks(tenant(ctx), limit(ctx)).stream()
                     .map(t -> Views.task(t, java.util.List.of())).toList())));
-            cfg.routes.get("/v1/tasks/{id}", ctx -> ctx.json(view(tenant(ctx), ctx.pathParam("id"))));
+            cfg.routes.get("/v1/tasks/{id}", ctx -> ctx.contentType("application/json").result(view(tenant(ctx), ctx.pathParam("id"))));
             cfg.routes.get("/v1/tasks/{id}/logs", this::logs);
             cfg.routes.get("/v1/tasks/{id}/children", ctx -> ctx.json(Map.of("children",
                     orchestrator.children(tenant(ctx), ctx.pathParam("id")).stream().map(t -> Views.task(t, java.util.List.of())).toList())));
@@ -246,13 +246,30 @@ public final class ApiServer implements AutoCloseable {
         throw AegisException.invalid("limit", "\"" + raw + "\" must be an integer from 1 to 500");
     }
 
-    private Map<String, Object> view(String tenant, String id) {
+    /**
+     * A task as JSON. The store hands out one unchanging {@link TaskStore.Detailed} per ended task, so the JSON of an
+     * ended task is kept for as long as the store keeps that object and no LLM call was metered on this node since.
+     */
+    private String view(String tenant, String id) throws IOException {
         TaskStore.Detailed d = orchestrator.detailed(tenant, id);
+        long metered = llm.map(LlmCalls::meteredCalls).orElse(0L);
+        Rendered r = rendered.get(id);
+        if (r != null && r.task() == d && r.metered() == metered) return r.json();
         Map<String, Object> v = Views.task(d.task(), d.transitions());
         llm.map(l -> l.taskTokens(tenant, id)).filter(t -> t.calls() > 0).ifPresent(t -> v.put("llm", Map.of("calls", t.calls(),
                 "prompt_tokens", t.promptTokens(), "completion_tokens", t.completionTokens(), "total_tokens", t.total())));
-        return v;
+        String json = Bodies.JSON.writeValueAsString(v);
+        if (d.task().state().isFinal()) {
+            if (rendered.size() >= RENDERED) rendered.clear(); // bounded; refills from hot reads
+            rendered.put(id, new Rendered(d, metered, json));
+        }
+        return json;
     }
+
+    private record Rendered(TaskStore.Detailed task, long metered, String json) {}
+
+    private static final int RENDERED = 10_000;
+    private final Map<String, Rendered> rendered = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Deploy by upload ({@code application/gzip}: a tar.gz of the agent folder) or by an allowed host path. */
     private void deploy(Context ctx) throws IOException {
@@ -286,7 +303,7 @@ public final class ApiServer implements AutoCloseable {
                 + config.deployRoots() + "; upload a tar.gz instead (Content-Type: application/gzip)", "path");
     }
 
-    private void submit(Context ctx) {
+    private void submit(Context ctx) throws IOException {
         role(ctx, RUNNERS);
         ObjectNode body = Bodies.object(ctx);
         String agent = Bodies.string(body, "agent");
@@ -296,7 +313,7 @@ public final class ApiServer implements AutoCloseable {
         int priority = (int) Bodies.number(body, "priority", Orchestrator.DEFAULT_PRIORITY, 0, 9);
         Task task = orchestrator.submit(tenant(ctx), agent, input.toString(), priority, null);
         if (wait) task = orchestrator.await(task.tenant(), task.id(), Duration.ofMillis(timeout));
-        ctx.status(task.state().isFinal() ? 200 : 202).json(view(task.tenant(), task.id()));
+        ctx.status(task.state().isFinal() ? 200 : 202).contentType("application/json").result(view(task.tenant(), task.id()));
     }
 
     private void logs(Context ctx) {

@@ -18,30 +18,29 @@ final class Params {
     /** Refuses a parameter value its documented schema does not allow, naming the parameter and what is allowed. */
     static void check(Contract.Param p, String raw) {
         JsonNode s = p.schema();
-        String v = Words.shown(raw);
         switch (s.path("type").asText("string")) {
             case "integer" -> {
                 BigDecimal min = s.has("minimum") ? s.get("minimum").decimalValue() : BigDecimal.valueOf(Long.MIN_VALUE);
                 BigDecimal max = s.has("maximum") ? s.get("maximum").decimalValue().min(BigDecimal.valueOf(Long.MAX_VALUE))
                         : BigDecimal.valueOf(Long.MAX_VALUE);
                 String range = "an integer from " + min.toBigInteger() + " to " + max.toBigInteger();
-                if (!INTEGER.matcher(raw).matches()) throw AegisException.invalid(p.name(), v + " is not " + range);
+                if (!INTEGER.matcher(raw).matches()) throw AegisException.invalid(p.name(), Words.shown(raw) + " is not " + range);
                 BigDecimal n = new BigDecimal(raw);
-                if (n.compareTo(min) < 0 || n.compareTo(max) > 0) throw AegisException.invalid(p.name(), v + " is out of range; use " + range);
+                if (n.compareTo(min) < 0 || n.compareTo(max) > 0) throw AegisException.invalid(p.name(), Words.shown(raw) + " is out of range; use " + range);
             }
             case "boolean" -> {
-                if (!raw.equals("true") && !raw.equals("false")) throw AegisException.invalid(p.name(), v + " is not true or false");
+                if (!raw.equals("true") && !raw.equals("false")) throw AegisException.invalid(p.name(), Words.shown(raw) + " is not true or false");
             }
             default -> {
                 if (s.has("enum")) {
                     for (JsonNode e : s.get("enum")) if (e.asText().equals(raw)) return;
-                    throw AegisException.invalid(p.name(), v + " is not allowed; use " + Words.allowed(s));
+                    throw AegisException.invalid(p.name(), Words.shown(raw) + " is not allowed; use " + Words.allowed(s));
                 }
                 if (raw.isEmpty()) throw AegisException.invalid(p.name(), "is empty; give a value or leave the parameter out");
                 int max = s.path("maxLength").asInt(MAX_LENGTH);
                 if (raw.length() > max) throw AegisException.invalid(p.name(), "is " + raw.length() + " characters long; use at most " + max);
                 if (p.pattern().isPresent() && !p.pattern().get().matcher(raw).find())
-                    throw AegisException.invalid(p.name(), v + " does not match " + s.get("pattern").asText()
+                    throw AegisException.invalid(p.name(), Words.shown(raw) + " does not match " + s.get("pattern").asText()
                             + (p.description().isEmpty() ? "" : " (" + p.description() + ")"));
                 if (s.path("format").asText().equals("date-time")) instant(p.name(), raw);
             }

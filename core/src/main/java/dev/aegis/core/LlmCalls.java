@@ -58,6 +58,8 @@ public final class LlmCalls {
     private final Map<String, Optional<LlmProvider>> providers = new ConcurrentHashMap<>();
     /** Tokens each live task used so far, by tenant and task. */
     private final Map<String, Spend> spends = new ConcurrentHashMap<>();
+    /** Calls metered by this node so far: a reader that cached a task's tokens knows they may have changed. */
+    private final AtomicLong meteredCalls = new AtomicLong();
 
     public LlmCalls(LlmUpstream upstream, LlmStore store, SecretStore secrets, AuditLog audit, Clock clock, Options options) {
         this.upstream = upstream;
@@ -109,6 +111,11 @@ public final class LlmCalls {
     /** Per agent, the tenant's LLM calls and tokens in {@code [from, to)}. */
     public List<LlmStore.Tokens> tokens(String tenant, Instant from, Instant to) {
         return store.tokens(tenant, from, to);
+    }
+
+    /** How many calls this node has metered; it changes after (never before) a metered call is readable. */
+    public long meteredCalls() {
+        return meteredCalls.get();
     }
 
     public LlmStore.Tokens taskTokens(String tenant, String taskId) {
@@ -276,8 +283,11 @@ public final class LlmCalls {
             // Both writes are durable before the agent has its answer; they go to different files, so their fsyncs overlap.
             java.util.concurrent.CompletableFuture<Void> metered = promptTokens + completionTokens == 0
                     ? java.util.concurrent.CompletableFuture.completedFuture(null)
-                    : java.util.concurrent.CompletableFuture.runAsync(() -> store.meter(new LlmStore.Metered(s.tenant(), s.agent().name(),
-                            s.taskId(), model, promptTokens, completionTokens, clock.instant())), r -> Thread.ofVirtual().start(r));
+                    : java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        store.meter(new LlmStore.Metered(s.tenant(), s.agent().name(), s.taskId(), model, promptTokens,
+                                completionTokens, clock.instant()));
+                        meteredCalls.incrementAndGet();
+                    }, r -> Thread.ofVirtual().start(r));
             try {
                 audit.append(event(s, "llm.result", model, null).withDetails(details));
             } finally {
