@@ -13,11 +13,16 @@ import java.util.function.Consumer;
  * not when the server starts.
  */
 public final class OnnxEmbedder implements Embedder {
+    private static final String BGE_QUERY = "Represent this sentence for searching relevant passages: ";
+
     /** The models on the class path; {@link #DEFAULT} retrieved best on our labelled set (see RetrievalQualityTest). */
     public enum Model {
         ALL_MINILM_L6_V2("all-minilm-l6-v2", "", "dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel"),
-        BGE_SMALL_EN_V15("bge-small-en-v1.5", "Represent this sentence for searching relevant passages: ",
-                "dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel");
+        ALL_MINILM_L6_V2_Q("all-minilm-l6-v2-q", "",
+                "dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel"),
+        BGE_SMALL_EN_V15("bge-small-en-v1.5", BGE_QUERY, "dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel"),
+        BGE_SMALL_EN_V15_Q("bge-small-en-v1.5-q", BGE_QUERY,
+                "dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel");
 
         final String id;
         /** bge is trained to embed queries with this instruction and passages without it. */
@@ -36,7 +41,8 @@ public final class OnnxEmbedder implements Embedder {
 
         public static Model parse(String raw) {
             for (Model m : values()) if (m.id.equals(raw.toLowerCase(Locale.ROOT))) return m;
-            throw new IllegalArgumentException("embedding model \"" + raw + "\" is not built in; use all-minilm-l6-v2 or bge-small-en-v1.5");
+            throw new IllegalArgumentException("embedding model \"" + raw + "\" is not built in; use one of "
+                    + java.util.Arrays.stream(values()).map(Model::id).toList());
         }
     }
 

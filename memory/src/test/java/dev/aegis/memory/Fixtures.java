@@ -22,6 +22,8 @@ final class Fixtures {
 
     static final OnnxEmbedder MINILM = new OnnxEmbedder(OnnxEmbedder.Model.ALL_MINILM_L6_V2, System.err::println);
     static final OnnxEmbedder BGE = new OnnxEmbedder(OnnxEmbedder.Model.BGE_SMALL_EN_V15, System.err::println);
+    static final OnnxEmbedder MINILM_Q = new OnnxEmbedder(OnnxEmbedder.Model.ALL_MINILM_L6_V2_Q, System.err::println);
+    static final OnnxEmbedder BGE_Q = new OnnxEmbedder(OnnxEmbedder.Model.BGE_SMALL_EN_V15_Q, System.err::println);
 
     static OnnxEmbedder defaultModel() {
         return OnnxEmbedder.DEFAULT == OnnxEmbedder.Model.BGE_SMALL_EN_V15 ? BGE : MINILM;

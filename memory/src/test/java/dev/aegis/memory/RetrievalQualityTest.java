@@ -37,7 +37,7 @@ class RetrievalQualityTest {
         assertThat(set.memories()).hasSizeGreaterThanOrEqualTo(200);
         assertThat(set.queries()).hasSizeGreaterThanOrEqualTo(50);
         List<Scores> all = new ArrayList<>();
-        for (OnnxEmbedder model : List.of(Fixtures.MINILM, Fixtures.BGE)) {
+        for (OnnxEmbedder model : List.of(Fixtures.MINILM, Fixtures.MINILM_Q, Fixtures.BGE, Fixtures.BGE_Q)) {
             try (Fixtures.Node node = Fixtures.cortex(dir.resolve(model.id()), model, java.time.Clock.systemUTC())) {
                 Map<String, String> ids = Fixtures.load(node.cortex(), "acme", set);
                 all.add(hybrid(node.cortex(), set, ids, model.id()));
@@ -80,7 +80,10 @@ class RetrievalQualityTest {
 
     /** The model alone: exact cosine over the whole set, no text search, no ranking extras. */
     private static Scores vectorOnly(OnnxEmbedder model, Fixtures.LabelledSet set) {
+        long t0 = System.nanoTime();
         List<float[]> docs = model.embed(set.memories().stream().map(m -> m.path("text").asText()).toList());
+        System.out.printf("retrieval: %s embedded %d memories in one thread at %.0f/s%n", model.id(), docs.size(),
+                docs.size() / ((System.nanoTime() - t0) / 1e9));
         double r1 = 0, r5 = 0, mrr = 0, p5 = 0, paraphrases = 0, i5 = 0, identifiers = 0;
         for (JsonNode q : set.queries()) {
             boolean id = q.path("identifier").asBoolean();
