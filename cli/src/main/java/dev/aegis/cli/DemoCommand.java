@@ -2,6 +2,8 @@ package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import dev.aegis.core.HostFolders;
+import dev.aegis.llm.LocalModelServer;
 import dev.aegis.runtime.bubblewrap.BubblewrapRuntime;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -9,7 +11,10 @@ import java.net.InetSocketAddress;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +24,9 @@ import picocli.CommandLine.Option;
                 "Starts a node in a fresh temp data folder (SQLite, no external service), deploys the example agents",
                 "over the HTTP API with a freshly minted admin key, runs tasks in bubblewrap sandboxes, and prints each",
                 "result, the task's logs, its lifecycle with timings, a refused manifest, a failing agent, a swarm under",
-                "a lock, an agent's second run finding what its first run learned (memory), and where the data went.", "", "Example:", "  aegis demo", "  aegis demo --data /tmp/aegis-demo"})
+                "a lock, an agent's second run finding what its first run learned (memory), the seed's email",
+                "summarizer (Cortex, an MCP mailbox server in its own sandbox, an LLM with the tenant's key), and where",
+                "the data went.", "", "Example:", "  aegis demo", "  aegis demo --data /tmp/aegis-demo"})
 final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     private static final String TEXT = "AEGIS runs each agent task in a fresh, isolated sandbox. "
             + "The sandbox is destroyed when the task ends, so no state leaks between tasks. "
@@ -38,7 +45,13 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         System.out.println("  data folder: " + dir);
         step(1, "starting an embedded orchestrator");
         Path examples = Bundled.extractExamples(dir.resolve("examples"));
-        try (Node node = new Node(Node.Config.embedded(dir).withApi("127.0.0.1", 0, java.util.List.of(examples)))) {
+        Node.Config config = Node.Config.embedded(dir).withApi("127.0.0.1", 0, java.util.List.of(examples));
+        Path mail = mailbox(examples.resolve("email-summarizer/mailbox"), dir.resolve("mail"));
+        Optional<Path> mcpServers = mcpServers();
+        List<HostFolders.Approved> folders = new ArrayList<>(List.of(HostFolders.Approved.parse(mail + "=/mail", false)));
+        mcpServers.ifPresent(m -> folders.add(HostFolders.Approved.parse(m + "=/opt/mcp", false)));
+        config = config.withSecurity(config.security().withFolders(folders));
+        try (Node node = new Node(config)) {
             node.orchestrator().runtimes().values().forEach(r -> say("runtime " + r.name() + ": " + r.description()));
             say("HTTP API on " + node.url() + ", agent API on " + dir.resolve("run/agent.sock"));
             // Step 6 needs the embedding model; it loads (a few seconds) in the background while steps 2-5 run.
@@ -99,7 +112,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                         h.path("text").asText().lines().filter(l -> l.contains("fix")).findFirst()
                                 .orElse(h.path("text").asText().lines().findFirst().orElse(""))));
 
-            step(7, "where the data went");
+            step(7, "the seed's example: an agent summarizes today's email (Cortex, MCP tools, LLM with the tenant's key)");
+            emailSummarizer(client, node, dir, examples.resolve("email-summarizer"));
+
+            step(8, "where the data went");
             say("metadata (SQLite):     " + dir.resolve("aegis.db"));
             say("agent code (immutable): " + dir.resolve("agents/default"));
             say("agent library:          " + dir.resolve("lib/python/aegis_agent"));
@@ -112,6 +128,82 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         }
         System.out.println("\nDone. Inspect with: sqlite3 " + dir.resolve("aegis.db") + " 'select id, agent, state from tasks'");
         return 0;
+    }
+
+    /**
+     * The seed's data flow: the mailbox is a real MCP server (the npm filesystem server over a folder of .eml files)
+     * that AEGIS runs in its own sandbox; the LLM is the tenant's provider (OpenAI when OPENAI_API_KEY is set, else the
+     * local OpenAI-compatible server AEGIS ships, which answers deterministically). Runs twice: the second run finds
+     * the first one's session in Cortex.
+     */
+    private static void emailSummarizer(Client client, Node node, Path dir, Path example) throws Exception {
+        if (mcpServers().isEmpty()) {
+            say("skipped: the mailbox's MCP server (npm @modelcontextprotocol/server-filesystem) is not installed;");
+            say("install it with tools/mcp-servers.sh (./aegis demo does) or set AEGIS_MCP_SERVERS to its folder");
+            return;
+        }
+        String server = Files.readString(example.resolve("mail-server.json"));
+        node.tools().add("default", server);
+        say("tool server \"mail\" registered (aegis tools add mail-server.json): " + Client.JSON.readTree(server).path("command"));
+        say("its tools, as the agent's manifest may grant them: " + node.tools().test("default", "mail").stream()
+                .map(t -> t.name()).toList());
+        String realKey = System.getenv("OPENAI_API_KEY");
+        LocalModelServer local = null;
+        try {
+            String key = realKey;
+            String baseUrl = System.getenv().getOrDefault("OPENAI_BASE_URL", "https://api.openai.com/v1");
+            if (realKey == null || realKey.isBlank()) {
+                key = "demo-" + java.util.UUID.randomUUID();
+                local = LocalModelServer.start("127.0.0.1", 0).requireKey(key);
+                baseUrl = local.openAiBaseUrl();
+                say("no LLM provider configured (set OPENAI_API_KEY, and OPENAI_BASE_URL for another OpenAI-compatible API,");
+                say("to use yours): using AEGIS's local OpenAI-compatible server at " + baseUrl + " (deterministic answers)");
+            }
+            client.send(client.request("/v1/secrets/LLM_API_KEY").header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(Client.JSON.writeValueAsString(Map.of("value", key)))).build());
+            client.send(client.request("/v1/llm/provider").header("Content-Type", "application/json")
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(Client.JSON.writeValueAsString(
+                            Map.of("kind", "openai", "base_url", baseUrl, "key_secret", "LLM_API_KEY")))).build());
+            say("provider set; its key is the tenant secret LLM_API_KEY: AEGIS adds it upstream, the sandbox never sees it");
+            deploy(client, example);
+            JsonNode first = run(client, "email-summarizer", Map.of());
+            say("run 2, later: Cortex gives it the first run's session as a similar past task");
+            node.memory().awaitIndexed(java.time.Duration.ofMinutes(1));
+            JsonNode second = client.post("/v1/tasks", Map.of("agent", "email-summarizer", "input", Map.of(), "wait", true));
+            say("task " + second.path("id").asText() + ": " + second.path("state").asText().toUpperCase() + "; past summaries found: "
+                    + second.path("result").path("past_summaries") + (second.path("result").path("past_summaries").toString()
+                    .contains(first.path("id").asText()) ? " (run 1's)" : ""));
+            JsonNode calls = client.get("/v1/audit?limit=20&agent=email-summarizer&action=tool.call").path("records");
+            say("audit: " + calls.size() + " tool calls (" + calls.findValuesAsText("target").stream().distinct().toList()
+                    + "), LLM tokens metered on the task: " + second.path("llm").path("total_tokens").asLong());
+        } finally {
+            if (local != null) local.close();
+        }
+    }
+
+    /** The example's mailbox, copied with its dates moved so that its "today" (26 Nov 2026) is today. */
+    private static Path mailbox(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        long shift = java.time.temporal.ChronoUnit.DAYS.between(java.time.LocalDate.of(2026, 11, 26),
+                java.time.LocalDate.now(java.time.ZoneOffset.UTC));
+        var rfc = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME;
+        try (Stream<Path> mails = Files.list(from)) {
+            for (Path m : mails.toList()) {
+                String text = Files.readString(m).lines().map(l -> l.startsWith("Date: ")
+                        ? "Date: " + rfc.format(java.time.ZonedDateTime.parse(l.substring(6), rfc).plusDays(shift)) : l)
+                        .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+                Files.writeString(to.resolve(m.getFileName()), text);
+            }
+        }
+        return to;
+    }
+
+    /** Where tools/mcp-servers.sh installed the npm MCP servers, if it did. */
+    private static Optional<Path> mcpServers() {
+        String env = System.getenv("AEGIS_MCP_SERVERS");
+        Path dir = env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache/aegis/mcp-servers");
+        return Files.isRegularFile(dir.resolve("node_modules/@modelcontextprotocol/server-filesystem/package.json"))
+                ? Optional.of(dir.toAbsolutePath()) : Optional.empty();
     }
 
     private static void deploy(Client client, Path folder) throws Exception {
@@ -209,7 +301,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private static void step(int n, String what) {
-        System.out.println("\n[" + n + "/7] " + what);
+        System.out.println("\n[" + n + "/8] " + what);
     }
 
     private static void say(String line) {
