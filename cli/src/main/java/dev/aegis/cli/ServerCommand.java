@@ -168,6 +168,23 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--approve-folder-ro", paramLabel = "HOST[=SANDBOX]", description = "as --approve-folder, for reading only (repeatable)")
     List<String> approveFoldersRo = new ArrayList<>();
 
+    @Option(names = "--egress-hosts", paramLabel = "FILE", description = {"resolve the names in egress allow-lists from this file "
+            + "(/etc/hosts format: address name...) instead of DNS; names not in it do not resolve. For air-gapped sites and tests"})
+    Path egressHosts;
+
+    /** The egress proxy's settings from the flags, over {@code base}. */
+    dev.aegis.security.EgressConfig egress(dev.aegis.security.EgressConfig base) {
+        if (egressHosts == null) return base;
+        return base.withResolver(option("--egress-hosts", () -> {
+            try {
+                return dev.aegis.security.Resolver.hostsFile(egressHosts);
+            } catch (java.io.UncheckedIOException e) {
+                throw new IllegalArgumentException("cannot read " + egressHosts + ": "
+                        + (e.getCause() instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getCause().toString()));
+            }
+        }));
+    }
+
     private static <T> T option(String name, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
@@ -208,7 +225,7 @@ final class ServerCommand implements java.util.concurrent.Callable<Integer> {
         Node node = new Node(base.with(limits, maxConcurrent != null ? maxConcurrent : base.maxConcurrent(), base.warmIdle())
                 .withQuotas(new Orchestrator.Quotas(quotaTasks, quotaCpu))
                 .withSecurity(base.security().withSecretsKey(Optional.ofNullable(secretsKeyFile), base.security().secretsKey())
-                        .withFolders(folders()))
+                        .withFolders(folders()).withEgress(egress(base.security().egress())))
                 .withCoordination(coordination).withLlm(llm));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -62,4 +62,19 @@ class ServerFlagsTest {
                 .contains("deploy (POST /v1/agents)").contains("429 with Retry-After")
                 .contains("deploy=60/5  run=300/100  read=1000/500").contains("Example: aegis server --rate-limit");
     }
+
+    @Test
+    void egressHostsFileResolvesAllowListNames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path hosts = java.nio.file.Files.writeString(dir.resolve("hosts"), "# test sites\n127.0.0.2 api.example.com www.example.com\n");
+        var egress = parse("--egress-hosts", hosts.toString()).egress(dev.aegis.security.EgressConfig.defaults());
+        assertThat(egress.resolver().resolve("www.example.com")).containsExactly(java.net.InetAddress.getByName("127.0.0.2"));
+        assertThatThrownBy(() -> egress.resolver().resolve("example.org")).isInstanceOf(java.net.UnknownHostException.class);
+        var defaults = dev.aegis.security.EgressConfig.defaults();
+        assertThat(parse().egress(defaults)).isSameAs(defaults);
+        java.nio.file.Files.writeString(hosts, "api.example.com 127.0.0.2\n");
+        assertThatThrownBy(() -> parse("--egress-hosts", hosts.toString()).egress(dev.aegis.security.EgressConfig.defaults()))
+                .hasMessageStartingWith("--egress-hosts: " + hosts + ":1: \"api.example.com 127.0.0.2\" is not \"address name...\"");
+        assertThatThrownBy(() -> parse("--egress-hosts", dir.resolve("missing").toString()).egress(dev.aegis.security.EgressConfig.defaults()))
+                .hasMessage("--egress-hosts: cannot read " + dir.resolve("missing") + ": no such file");
+    }
 }
