@@ -179,9 +179,24 @@ public final class Node implements AutoCloseable {
     private final int recovered;
     private final List<String> notices = new java.util.ArrayList<>();
 
+    /** A unix socket's path holds at most this many bytes (108 with the terminating NUL). */
+    static final int MAX_SOCKET_PATH = 107;
+
+    /** The longest socket path AEGIS makes in the data folder, an instance's egress socket, must fit. */
+    static void checkSocketRoom(Path data) {
+        int dataBytes = data.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int longest = data.resolve("run/egress/i-00000000-00000.sock").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (longest > MAX_SOCKET_PATH)
+            throw new IllegalArgumentException("data folder " + data + " is " + dataBytes + " bytes long, too long for the unix sockets "
+                    + "made in it (" + data.resolve("run/egress") + "/<instance>.sock would be " + longest + " bytes; a socket path holds at most "
+                    + MAX_SOCKET_PATH + "): use a data folder of at most " + (MAX_SOCKET_PATH - (longest - dataBytes))
+                    + " bytes, e.g. --data /var/lib/aegis");
+    }
+
     public Node(Config config) {
         this.config = config;
         Path data = config.dataDir().toAbsolutePath();
+        checkSocketRoom(data);
         // First: a NATS server that does not answer fails the start before anything else is opened.
         this.bus = config.coordination().natsUrl().<Bus>map(url -> NatsBus.connect(NatsBus.Config.defaults(url))).orElseGet(LocalBus::new);
         this.lock = DataLock.acquire(data);

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 /**
  * The node's {@link EgressProxy} as the orchestrator's {@link EgressGate}: one socket per instance in
  * {@code <data>/run/egress/<instance>.sock}, which the runtime mounts at {@code /run/aegis/egress.sock}. A unix
- * socket path holds at most 107 bytes, so the data folder's path must stay under about 70.
+ * socket path holds at most 107 bytes: {@link Node#checkSocketRoom} refuses a data folder too long for it.
  */
 final class ProxyGate implements EgressGate {
     private final EgressProxy proxy;

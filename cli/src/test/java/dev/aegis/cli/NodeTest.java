@@ -16,6 +16,18 @@ class NodeTest {
     Path dir;
 
     @Test
+    void aDataFolderTooLongForUnixSocketsIsRefusedBeforeAnythingIsMade() {
+        Path longest = dir.resolve("d".repeat(Node.MAX_SOCKET_PATH - 33 - dir.toString().length() - 1));
+        Node.checkSocketRoom(longest); // exactly fits
+        Path tooLong = dir.resolve(longest.getFileName() + "x");
+        assertThatThrownBy(() -> new Node(Node.Config.embedded(tooLong))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("data folder " + tooLong + " is " + tooLong.toString().length() + " bytes long")
+                .hasMessageContaining("a socket path holds at most 107").hasMessageContaining("at most " + longest.toString().length() + " bytes")
+                .hasMessageContaining("--data");
+        assertThat(tooLong).doesNotExist();
+    }
+
+    @Test
     void oneNodePerDataFolder() {
         try (Node first = new Node(Node.Config.embedded(dir))) {
             assertThatThrownBy(() -> new Node(Node.Config.embedded(dir))).isInstanceOf(IllegalStateException.class)
