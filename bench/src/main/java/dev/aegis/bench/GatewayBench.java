@@ -47,8 +47,13 @@ public final class GatewayBench {
             System.out.println("waiting for Cortex to load its model and index the task...");
             node.memory().awaitIndexed(java.time.Duration.ofMinutes(2));
             limited.memory().preload().join();
-            System.out.println("wrk: 2 threads, 32 connections, " + seconds + " s each");
-            double[] hello = wrk(seconds, "http://127.0.0.1:" + bare.port() + "/hello", null);
+            String helloUrl = "http://127.0.0.1:" + bare.port() + "/hello";
+            int warm = Math.max(2, seconds / 3);
+            System.out.println("wrk: warming each route up for " + warm + " s (JIT), then 2 threads, 32 connections, " + seconds + " s each");
+            wrk(warm, helloUrl, null);
+            wrk(warm, node.url() + "/v1/tasks/" + id, key);
+            wrk(warm, limited.url() + "/v1/tasks/" + id, limitedKey);
+            double[] hello = wrk(seconds, helloUrl, null);
             double[] task = wrk(seconds, node.url() + "/v1/tasks/" + id, key);
             double[] refused = wrk(seconds, limited.url() + "/v1/tasks/" + id, limitedKey);
             System.out.printf("%-40s %10.0f req/s  p99 %7.2f ms%n", "bare Javalin GET /hello", hello[0], hello[1]);
