@@ -8,6 +8,7 @@ import dev.aegis.core.AgentFiles;
 import dev.aegis.core.ApiKey;
 import dev.aegis.core.ApiKeys;
 import dev.aegis.core.AuditLog;
+import dev.aegis.core.BoundedCache;
 import dev.aegis.core.Coordinator;
 import dev.aegis.core.Memory;
 import dev.aegis.core.LlmCalls;
@@ -259,17 +260,13 @@ public final class ApiServer implements AutoCloseable {
         llm.map(l -> l.taskTokens(tenant, id)).filter(t -> t.calls() > 0).ifPresent(t -> v.put("llm", Map.of("calls", t.calls(),
                 "prompt_tokens", t.promptTokens(), "completion_tokens", t.completionTokens(), "total_tokens", t.total())));
         String json = Bodies.JSON.writeValueAsString(v);
-        if (d.task().state().isFinal()) {
-            if (rendered.size() >= RENDERED) rendered.clear(); // bounded; refills from hot reads
-            rendered.put(id, new Rendered(d, metered, json));
-        }
+        if (d.task().state().isFinal()) rendered.put(id, new Rendered(d, metered, json), json.length());
         return json;
     }
 
     private record Rendered(TaskStore.Detailed task, long metered, String json) {}
 
-    private static final int RENDERED = 10_000;
-    private final Map<String, Rendered> rendered = new java.util.concurrent.ConcurrentHashMap<>();
+    private final BoundedCache<String, Rendered> rendered = new BoundedCache<>(10_000, 32L << 20, 256L << 10);
 
     /** Deploy by upload ({@code application/gzip}: a tar.gz of the agent folder) or by an allowed host path. */
     private void deploy(Context ctx) throws IOException {

@@ -1,6 +1,7 @@
 package dev.aegis.store;
 
 import dev.aegis.core.AegisException;
+import dev.aegis.core.BoundedCache;
 import dev.aegis.core.InstanceState;
 import dev.aegis.core.LogLine;
 import dev.aegis.core.Task;
@@ -13,9 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -29,9 +28,8 @@ final class SqlTaskStore implements TaskStore {
 
     private final Jdbi write;
     private final Jdbi read;
-    /** Ended tasks read through {@link #detailed}, by id; at most {@link #FINISHED_CACHED}. */
-    private final Map<String, Detailed> finished = new ConcurrentHashMap<>();
-    private static final int FINISHED_CACHED = 10_000;
+    /** Ended tasks read through {@link #detailed}, by id: at most 10,000 and 32 Mi characters of input and result. */
+    private final BoundedCache<String, Detailed> finished = new BoundedCache<>(10_000, 32L << 20, 256L << 10);
 
     SqlTaskStore(Jdbi write, Jdbi read) {
         this.write = write;
@@ -52,7 +50,7 @@ final class SqlTaskStore implements TaskStore {
     @Override
     public void record(Task task, boolean insert, List<Transition> transitions, List<LogLine> logs) {
         finished.remove(task.id());
-        transitions.forEach(t -> finished.remove(t.taskId()));
+        for (Transition t : transitions) finished.remove(t.taskId());
         for (int attempt = 1; ; attempt++) {
             try {
                 write.useTransaction(h -> {
@@ -237,10 +235,8 @@ final class SqlTaskStore implements TaskStore {
         if (cached != null) return Optional.of(cached);
         Optional<Detailed> d = read.withHandle(h -> h.createQuery("SELECT * FROM tasks WHERE id = :id").bind("id", id)
                 .map((rs, ctx) -> task(rs)).findOne().map(t -> new Detailed(t, transitions(h, id))));
-        d.filter(SqlTaskStore::settled).ifPresent(x -> {
-            if (finished.size() >= FINISHED_CACHED) finished.clear(); // crude but bounded; refills from hot reads
-            finished.put(id, x);
-        });
+        d.filter(SqlTaskStore::settled).ifPresent(x -> finished.put(id, x, x.task().input().length()
+                + x.task().result().map(String::length).orElse(0) + 200L * (1 + x.transitions().size())));
         return d;
     }
 
