@@ -2,7 +2,15 @@ package dev.aegis.memory;
 
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -17,22 +25,25 @@ public final class OnnxEmbedder implements Embedder {
 
     /** The models on the class path; {@link #DEFAULT} retrieved best on our labelled set (see RetrievalQualityTest). */
     public enum Model {
-        ALL_MINILM_L6_V2("all-minilm-l6-v2", "", "dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel"),
-        ALL_MINILM_L6_V2_Q("all-minilm-l6-v2-q", "",
-                "dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel"),
-        BGE_SMALL_EN_V15("bge-small-en-v1.5", BGE_QUERY, "dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel"),
-        BGE_SMALL_EN_V15_Q("bge-small-en-v1.5-q", BGE_QUERY,
-                "dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel");
+        ALL_MINILM_L6_V2("all-minilm-l6-v2", "", PoolingMode.MEAN),
+        ALL_MINILM_L6_V2_Q("all-minilm-l6-v2-q", "", PoolingMode.MEAN),
+        BGE_SMALL_EN_V15("bge-small-en-v1.5", BGE_QUERY, PoolingMode.CLS),
+        BGE_SMALL_EN_V15_Q("bge-small-en-v1.5-q", BGE_QUERY, PoolingMode.CLS);
 
         final String id;
         /** bge is trained to embed queries with this instruction and passages without it. */
         final String queryPrefix;
-        final String className;
+        final PoolingMode pooling;
 
-        Model(String id, String queryPrefix, String className) {
+        Model(String id, String queryPrefix, PoolingMode pooling) {
             this.id = id;
             this.queryPrefix = queryPrefix;
-            this.className = className;
+            this.pooling = pooling;
+        }
+
+        /** The model file, in its Maven artifact ({@code dev.langchain4j:langchain4j-embeddings-<id>}). */
+        String file() {
+            return id + ".onnx";
         }
 
         public String id() {
@@ -61,12 +72,9 @@ public final class OnnxEmbedder implements Embedder {
     public OnnxEmbedder(Model model, Consumer<String> progress) {
         this.model = model;
         this.progress = progress;
-        try {
-            Class.forName(model.className, false, OnnxEmbedder.class.getClassLoader()); // present, not loaded: that takes seconds
-        } catch (ClassNotFoundException e) {
+        if (OnnxEmbedder.class.getClassLoader().getResource(model.file()) == null)
             throw new IllegalArgumentException("embedding model " + model.id + " is not on the class path; add its Maven artifact "
                     + "(dev.langchain4j:langchain4j-embeddings-*) or use the built-in " + DEFAULT.id);
-        }
     }
 
     @Override
@@ -104,19 +112,57 @@ public final class OnnxEmbedder implements Embedder {
             return LOADED.computeIfAbsent(model, k -> {
                 progress.accept("loading embedding model " + model.id + " (first use; a few seconds)...");
                 long t0 = System.nanoTime();
-                // Segments of one call run one after another here: the EmbeddingService spreads batches over its
-                // own bounded pool, and a second pool inside would only oversubscribe the cores.
-                java.util.concurrent.Executor inline = Runnable::run;
-                // By name: the model artifacts are optional, and a direct reference would make this class need both.
                 try {
-                    EmbeddingModel loaded = (EmbeddingModel) Class.forName(model.className).getConstructor(java.util.concurrent.Executor.class)
-                            .newInstance(inline);
+                    EmbeddingModel loaded = session(model);
                     progress.accept(String.format(Locale.ROOT, "embedding model %s loaded in %.1f s", model.id, (System.nanoTime() - t0) / 1e9));
                     return loaded;
-                } catch (ReflectiveOperationException e) {
+                } catch (IOException | OrtException e) {
                     throw new IllegalStateException("cannot load embedding model " + model.id + ": " + e, e);
                 }
             });
+        }
+    }
+
+    /**
+     * The model on an ONNX Runtime session of one thread that does not spin while it waits: the EmbeddingService runs
+     * one embedding per core already, and the runtime's default (a spinning thread per core in every session) only
+     * fights those threads and the sandboxes for the cores. Measured on 2 cores: several times the throughput under load.
+     */
+    private static EmbeddingModel session(Model model) throws IOException, OrtException {
+        ClassLoader loader = OnnxEmbedder.class.getClassLoader();
+        byte[] onnx;
+        try (InputStream in = loader.getResourceAsStream(model.file())) {
+            onnx = in.readAllBytes();
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+             InputStream tokenizer = loader.getResourceAsStream(model.id + "-tokenizer.json")) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OnnxBertBiEncoder encoder = new OnnxBertBiEncoder(env, env.createSession(onnx, options), tokenizer, model.pooling);
+            return new Loaded(encoder);
+        }
+    }
+
+    /** A loaded model; segments of one call run one after another, on the caller's thread. */
+    private static final class Loaded extends AbstractInProcessEmbeddingModel {
+        private final OnnxBertBiEncoder encoder;
+
+        Loaded(OnnxBertBiEncoder encoder) {
+            super(Runnable::run);
+            this.encoder = encoder;
+        }
+
+        @Override
+        protected OnnxBertBiEncoder model() {
+            return encoder;
+        }
+
+        @Override
+        protected Integer knownDimension() {
+            return 384;
         }
     }
 
