@@ -15,6 +15,7 @@ import dev.aegis.core.LlmCalls;
 import dev.aegis.core.Orchestrator;
 import dev.aegis.core.Task;
 import dev.aegis.core.TaskStore;
+import dev.aegis.core.ToolRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -52,13 +53,17 @@ public final class ApiServer implements AutoCloseable {
     /** With {@code memory}, the {@code /v1/memory} routes and task feedback work; with {@link Memory#NONE} they answer 501. */
     public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
                      ApiConfig config, Memory memory) {
-        this(orchestrator, coordinator, keys, files, audit, config, memory, java.util.Optional.empty());
+        this(orchestrator, coordinator, keys, files, audit, config, memory, java.util.Optional.empty(), java.util.Optional.empty());
     }
 
-    /** With {@code llm}, the tenant's LLM provider can be set, and usage and tasks show the tokens their calls used. */
+    /**
+     * With {@code llm}, the tenant's LLM provider can be set, and usage and tasks show the tokens their calls used; with
+     * {@code tools}, the tenants manage their MCP tool servers under {@code /v1/tools/servers} (else those answer 501).
+     */
     public ApiServer(Orchestrator orchestrator, Coordinator coordinator, ApiKeys keys, AgentFiles files, AuditLog audit,
-                     ApiConfig config, Memory memory, java.util.Optional<LlmCalls> llm) {
+                     ApiConfig config, Memory memory, java.util.Optional<LlmCalls> llm, java.util.Optional<ToolRegistry> tools) {
         MemoryRoutes memoryRoutes = new MemoryRoutes(memory, orchestrator);
+        ToolRoutes toolRoutes = new ToolRoutes(tools);
         this.llm = llm;
         LlmRoutes llmRoutes = new LlmRoutes(llm);
         AuditRoutes auditRoutes = new AuditRoutes(audit);
@@ -123,6 +128,11 @@ public final class ApiServer implements AutoCloseable {
             cfg.routes.put("/v1/llm/provider", ctx -> as(ctx, () -> llmRoutes.set(ctx, ctx.attribute(KEY))));
             cfg.routes.get("/v1/llm/provider", ctx -> llmRoutes.get(ctx, ctx.attribute(KEY)));
             cfg.routes.delete("/v1/llm/provider", ctx -> as(ctx, () -> llmRoutes.delete(ctx, ctx.attribute(KEY))));
+            cfg.routes.post("/v1/tools/servers", ctx -> as(ctx, () -> toolRoutes.add(ctx, ctx.attribute(KEY))));
+            cfg.routes.get("/v1/tools/servers", ctx -> toolRoutes.list(ctx, ctx.attribute(KEY)));
+            cfg.routes.get("/v1/tools/servers/{name}", ctx -> toolRoutes.get(ctx, ctx.attribute(KEY)));
+            cfg.routes.delete("/v1/tools/servers/{name}", ctx -> as(ctx, () -> toolRoutes.remove(ctx, ctx.attribute(KEY))));
+            cfg.routes.post("/v1/tools/servers/{name}/test", ctx -> toolRoutes.test(ctx, ctx.attribute(KEY)));
             cfg.routes.get("/v1/instances", ctx -> ctx.json(Map.of("instances",
                     orchestrator.instances(tenant(ctx)).stream().map(Views::instance).toList())));
             cfg.routes.post("/v1/instances/{id}/terminate", ctx -> as(ctx, () -> {

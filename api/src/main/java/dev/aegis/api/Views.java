@@ -28,11 +28,14 @@ final class Views {
         v.put("entrypoint", m.entrypoint());
         v.put("digest", a.digest());
         v.put("deployed_at", a.deployedAt().toString());
-        v.put("resources", Map.of("cpu", m.resources().cpu(), "memory_bytes", m.resources().memoryBytes(),
-                "pids", m.resources().pids(), "disk_bytes", m.resources().diskBytes(),
-                "timeout_ms", m.resources().timeout().toMillis()));
+        v.put("resources", resources(m.resources()));
         v.put("manifest", a.manifestYaml());
         return v;
+    }
+
+    static Map<String, Object> resources(Manifest.Resources r) {
+        return Map.of("cpu", r.cpu(), "memory_bytes", r.memoryBytes(), "pids", r.pids(), "disk_bytes", r.diskBytes(),
+                "timeout_ms", r.timeout().toMillis());
     }
 
     static Map<String, Object> task(Task t, List<Transition> transitions) {

@@ -42,6 +42,9 @@ final class Words {
             case "minLength" -> AegisException.invalid(field, v + " is too short; expected " + allowed(sub));
             case "maxLength" -> AegisException.invalid(field, "is " + value.asText().length() + " characters long; use at most "
                     + sub.path("maxLength"));
+            case "minItems" -> AegisException.invalid(field, "has " + value.size() + " items; give at least " + sub.path("minItems")
+                    + (sub.has("description") ? " (" + sub.path("description").asText() + ")" : ""));
+            case "maxItems" -> AegisException.invalid(field, "has " + value.size() + " items; give at most " + sub.path("maxItems"));
             case "minimum" -> AegisException.invalid(field, v + " is too small; use at least " + sub.path("minimum"));
             case "maximum" -> AegisException.invalid(field, v + " is too large; use at most " + sub.path("maximum"));
             default -> AegisException.invalid(field, v + " breaks the schema rule \"" + e.getKeyword() + "\": " + e.getMessage());

@@ -68,6 +68,11 @@ final class Client {
         return http.send(request(path).header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
+    /** A name as one URL path segment. */
+    static String segment(String name) {
+        return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
     static String pretty(JsonNode node) throws IOException {
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node);
     }

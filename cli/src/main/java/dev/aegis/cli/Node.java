@@ -277,7 +277,7 @@ public final class Node implements AutoCloseable {
         this.api = config.port().map(port -> new ApiServer(orchestrator, coordinator, keys, files, audit,
                 new ApiConfig(config.host(), port, ApiConfig.DEFAULT_MAX_BODY, config.deployRoots(), Duration.ofMinutes(5),
                         config.rateLimits(), Optional.ofNullable(System.getenv("AEGIS_METRICS_TOKEN")).filter(t -> !t.isBlank()), config.transport()),
-                memory, Optional.of(llm)).start());
+                memory, Optional.of(llm), Optional.of(mcp)).start());
     }
 
     /** Opens the secrets with the configured key, and refuses to go on if the key cannot open what is stored. */

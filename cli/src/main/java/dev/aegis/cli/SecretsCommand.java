@@ -2,7 +2,6 @@ package dev.aegis.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +49,7 @@ final class SecretsCommand implements Runnable {
             if (value.isEmpty())
                 throw new IllegalArgumentException("no value: pipe it on stdin or pass --value-file (it is never taken from the command line)");
             String body = Client.JSON.writeValueAsString(Map.of("value", value));
-            JsonNode s = client.send(client.request("/v1/secrets/" + path(name)).header("Content-Type", "application/json")
+            JsonNode s = client.send(client.request("/v1/secrets/" + Client.segment(name)).header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofString(body)).build());
             System.out.println((s.path("created_at").asText().equals(s.path("updated_at").asText()) ? "created " : "replaced ")
                     + s.path("name").asText());
@@ -90,13 +89,9 @@ final class SecretsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            JsonNode s = client.send(client.request("/v1/secrets/" + path(name)).DELETE().build());
+            JsonNode s = client.send(client.request("/v1/secrets/" + Client.segment(name)).DELETE().build());
             System.out.println("deleted " + s.path("name").asText());
             return 0;
         }
-    }
-
-    private static String path(String name) {
-        return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -57,6 +57,14 @@ class AuthTest {
                 "{\"kind\": \"openai\", \"base_url\": \"http://127.0.0.1:9/v1\", \"key_secret\": \"AUTH_TEST\"}"));
         TABLE.put("GET /v1/llm/provider", new Row(ALL, "/v1/llm/provider", null));
         TABLE.put("DELETE /v1/llm/provider", new Row(ADMINS, "/v1/llm/provider", null));
+        // Tool servers run code under the grants they name, like agents: admins and deployers add and remove them; runners
+        // may also test one (it starts a sandbox, as their tasks do); any role lists them.
+        TABLE.put("POST /v1/tools/servers", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/tools/servers",
+                "{\"name\": \"auth-test\", \"command\": [\"true\"]}"));
+        TABLE.put("GET /v1/tools/servers", new Row(ALL, "/v1/tools/servers", null));
+        TABLE.put("GET /v1/tools/servers/{name}", new Row(ALL, "/v1/tools/servers/nope", null));
+        TABLE.put("DELETE /v1/tools/servers/{name}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/tools/servers/nope", null));
+        TABLE.put("POST /v1/tools/servers/{name}/test", new Row(RUNNERS, "/v1/tools/servers/nope/test", ""));
         TABLE.put("GET /v1/audit", new Row(ALL, "/v1/audit", null));
         TABLE.put("GET /v1/audit/verify", new Row(PLATFORM, "/v1/audit/verify", null));
         TABLE.put("GET /v1/audit/pubkey", new Row(ALL, "/v1/audit/pubkey", null));

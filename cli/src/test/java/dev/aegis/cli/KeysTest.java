@@ -35,6 +35,9 @@ class KeysTest {
             Http.Response provider = LlmTest.putProvider(platform, "{\"kind\": \"openai\", \"base_url\": "
                     + "\"http://127.0.0.1:9/platform-llm/v1\", \"key_secret\": \"PLATFORM_TOKEN\"}");
             assertThat(provider.status()).isEqualTo(201);
+            assertThat(platform.post("/v1/tools/servers", "{\"name\": \"summarizer\", \"command\": [\"/bin/echo\", \"platform-tool\"]}")
+                    .status()).isEqualTo(201);
+            String toolsBefore = platform.get("/v1/tools/servers").body().toString();
             Http acme = new Http(node.url(), platform.post("/v1/keys", Map.of("tenant", "acme", "role", "admin")).body().path("key").asText());
             var doc = new Http(node.url(), null).get("/openapi.json").body();
             int calls = 0;
@@ -64,7 +67,7 @@ class KeysTest {
                             ? "text/event-stream" : "application/json"));
                     calls++;
                     String body = r.raw().body();
-                    assertThat(body).as(method + " " + p).doesNotContain("Secret words").doesNotContain("platform-secret").doesNotContain("platform-llm").doesNotContain("\"agent\":\"summarizer\"")
+                    assertThat(body).as(method + " " + p).doesNotContain("Secret words").doesNotContain("platform-secret").doesNotContain("platform-llm").doesNotContain("platform-tool").doesNotContain("\"agent\":\"summarizer\"")
                             .doesNotContain("\"name\":\"summarizer\"").doesNotContain("\"tenant\":\"default\"");
                     assertThat(r.status()).as(method + " " + p + " -> " + body).isIn(200, 201, 400, 401, 403, 404, 415);
                 }
@@ -73,6 +76,8 @@ class KeysTest {
             assertThat(platform.get("/v1/secrets").body().toString()).as("default's secrets untouched").isEqualTo(secretBefore);
             assertThat(platform.get("/v1/llm/provider").body().toString()).as("default's LLM provider untouched").isEqualTo(provider.body().toString());
             assertThat(acme.get("/v1/llm/provider").status()).isEqualTo(404);
+            assertThat(platform.get("/v1/tools/servers").body().toString()).as("default's tool servers untouched").isEqualTo(toolsBefore);
+            assertThat(acme.get("/v1/tools/servers").body().path("servers")).isEmpty();
             // And the platform tenant's task and memories are untouched: acme could neither read nor delete them, nor rate the task.
             assertThat(platform.get("/v1/tasks/" + task).body().path("state").asText()).isEqualTo("succeeded");
             assertThat(platform.get("/v1/memory/search?q=Secret+words").body().path("hits").toString()).contains("Secret words");

@@ -96,7 +96,9 @@ class OpenApiTest {
                 "PUT /v1/llm/provider", "GET /v1/llm/provider", "DELETE /v1/llm/provider",
                 "GET /v1/audit", "GET /v1/audit/verify", "GET /v1/audit/pubkey", "GET /v1/audit/export",
                 "GET /v1/audit/{seq}/proof", "POST /v1/tasks/{id}/feedback", "GET /v1/memory/search", "GET /v1/memory/stats",
-                "DELETE /v1/memory", "DELETE /v1/memory/agents/{name}", "DELETE /v1/memory/tasks/{id}");
+                "DELETE /v1/memory", "DELETE /v1/memory/agents/{name}", "DELETE /v1/memory/tasks/{id}",
+                "POST /v1/tools/servers", "GET /v1/tools/servers", "GET /v1/tools/servers/{name}", "DELETE /v1/tools/servers/{name}",
+                "POST /v1/tools/servers/{name}/test");
     }
 
     @Test
@@ -220,6 +222,22 @@ class OpenApiTest {
         conforms("GET", "/v1/usage", http.get("/v1/usage"));
         conforms("DELETE", "/v1/llm/provider", http.send(http.builder("/v1/llm/provider").DELETE()));
         conforms("DELETE", "/v1/llm/provider", http.send(http.builder("/v1/llm/provider").DELETE()));
+
+        // Tool servers: registered, replaced, listed, one that crashes at start, bad registrations.
+        String crashy = "{\"name\": \"openapi-crashy\", \"command\": [\"/bin/sh\", \"-c\", \"exit 3\"], \"resources\": {\"timeout\": \"5s\"}}";
+        conforms("POST", "/v1/tools/servers", http.post("/v1/tools/servers", crashy));
+        conforms("POST", "/v1/tools/servers", http.post("/v1/tools/servers", crashy));
+        conforms("POST", "/v1/tools/servers", http.post("/v1/tools/servers", "{\"name\": \"web\", \"url\": \"http://127.0.0.1:9/mcp\", "
+                + "\"permissions\": {\"network\": {\"egress\": [\"127.0.0.1:9\"]}}}"));
+        conforms("POST", "/v1/tools/servers", http.post("/v1/tools/servers", "{\"name\": \"x\", \"command\": [\"x\"], \"env\": {}}"));
+        conforms("GET", "/v1/tools/servers", http.get("/v1/tools/servers"));
+        conforms("GET", "/v1/tools/servers/openapi-crashy", http.get("/v1/tools/servers/openapi-crashy"));
+        conforms("GET", "/v1/tools/servers/nope", http.get("/v1/tools/servers/nope"));
+        Http.Response failed502 = http.post("/v1/tools/servers/openapi-crashy/test", Map.of());
+        assertThat(failed502.status()).as(failed502.body().toString()).isEqualTo(502);
+        conforms("POST", "/v1/tools/servers/openapi-crashy/test", failed502);
+        assertThat(http.send(http.builder("/v1/tools/servers/web").DELETE()).status()).isEqualTo(204);
+        conforms("DELETE", "/v1/tools/servers/web", http.send(http.builder("/v1/tools/servers/web").DELETE()));
 
         // A task that is not waited for: 202 (or 200 if it was quick) with the same shape.
         Http.Response async = http.post("/v1/tasks", Map.of("agent", "summarizer", "input", Map.of("text", "One sentence.")));

@@ -107,7 +107,9 @@ public record ToolServer(String tenant, String name, List<String> command, Optio
         try {
             manifest = ManifestParser.parse(m.toString(), "tool server " + name.asText());
         } catch (InvalidManifestException e) {
-            throw AegisException.invalid(e.violations().getFirst().path(), e.getMessage());
+            // Each violation already names its field: the message is theirs, not the parser's "tool server x: ..." line.
+            throw new AegisException("invalid_request", e.violations().stream().map(InvalidManifestException.Violation::toString)
+                    .collect(java.util.stream.Collectors.joining("; ")), e.violations().getFirst().path());
         }
         return new ToolServer(tenant, name.asText(), command, url, manifest, spec, createdAt);
     }

@@ -6,6 +6,7 @@ import dev.aegis.core.AuditEvent;
 import dev.aegis.core.AuditLog;
 import dev.aegis.core.EgressRule;
 import dev.aegis.core.InstanceId;
+import dev.aegis.core.Orchestrator;
 import dev.aegis.core.SandboxSpec;
 import dev.aegis.core.Session;
 import dev.aegis.core.StdioRuntime;
@@ -172,7 +173,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
         server.url().ifPresent(u -> egress(server, URI.create(u)));
         boolean created = store.save(server);
         stop(tenant, server.name());
-        audit.append(AuditEvent.of(tenant, "api", created ? "tool_server.add" : "tool_server.replace", "tool_server:" + server.name(),
+        audit.append(AuditEvent.of(tenant, Orchestrator.ACTOR.orElse("local"), created ? "tool_server.add" : "tool_server.replace", "tool_server:" + server.name(),
                 Map.of("kind", server.remote() ? "http" : "stdio")));
         return new Added(server, created);
     }
@@ -186,7 +187,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     public void remove(String tenant, String name) {
         if (!store.delete(tenant, name)) throw AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant);
         stop(tenant, name);
-        audit.append(AuditEvent.of(tenant, "api", "tool_server.remove", "tool_server:" + name, Map.of()));
+        audit.append(AuditEvent.of(tenant, Orchestrator.ACTOR.orElse("local"), "tool_server.remove", "tool_server:" + name, Map.of()));
     }
 
     @Override
@@ -240,14 +241,16 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
             }
             instance = Optional.of(id);
             StdioRuntime.Stdio io;
+            ServerLog log = new ServerLog(s);
+            ended.thenAccept(log::ended);
             try {
-                io = ((StdioRuntime) runtime).attach(id, line -> System.err.println("aegis: tool server " + s.tenant() + "/" + s.name() + ": " + line));
+                io = ((StdioRuntime) runtime).attach(id, log);
             } catch (RuntimeException e) {
                 runtime.terminate(id);
                 throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
             }
             transport = new SandboxTransport(io, json, limits.maxMessageBytes(), ended::complete,
-                    line -> System.err.println("aegis: tool server " + s.tenant() + "/" + s.name() + " printed non-JSON-RPC: " + line));
+                    line -> log.line("stdout, not JSON-RPC: " + line));
         }
         McpSyncClient client = McpClient.sync(transport).requestTimeout(timeout.plusSeconds(1)).initializationTimeout(timeout)
                 .clientInfo(new McpSchema.Implementation("aegis", "0.1.0")).build();
