@@ -149,7 +149,8 @@ class FuzzTest {
     private static String snapshot() throws Exception {
         Http http = new Http(node.url(), key);
         StringBuilder s = new StringBuilder();
-        for (String p : List.of("/v1/agents", "/v1/tasks?limit=500", "/v1/keys", "/v1/keys?tenant=acme", "/v1/instances", "/v1/memory/stats"))
+        for (String p : List.of("/v1/agents", "/v1/tasks?limit=500", "/v1/keys", "/v1/keys?tenant=acme", "/v1/instances", "/v1/memory/stats",
+                "/v1/tools/servers"))
             s.append(p).append(' ').append(http.get(p).raw().body()).append('\n');
         return s.toString();
     }

@@ -22,18 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
  * kept apart, a crashing server's clear error, and a flooding server's stderr kept to a trickle in the server log.
  */
 class ToolServersTest {
-    static Path servers;
-
     @TempDir
     Path dir;
 
     @BeforeAll
     static void install() throws Exception {
-        Process p = new ProcessBuilder(Path.of("..", "tools", "mcp-servers.sh").toAbsolutePath().normalize().toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor()).as("tools/mcp-servers.sh").isZero();
-        servers = Path.of(out);
+        McpToolsTest.install(); // the npm servers, into McpToolsTest.servers
     }
 
     static final String FS = "{\"name\": \"fs\", \"command\": [\"node\", \"/opt/mcp/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js\","
@@ -45,7 +39,7 @@ class ToolServersTest {
         Files.writeString(data.resolve("today.eml"), "Subject: hello\n\nlunch at noon\n");
         Node.Config config = Node.Config.embedded(dir.resolve("data")).withApi("127.0.0.1", 0, List.of());
         return new Node(config.withSecurity(config.security().withFolders(List.of(
-                HostFolders.Approved.parse(servers + "=/opt/mcp", false), HostFolders.Approved.parse(data + "=/data", false)))));
+                HostFolders.Approved.parse(McpToolsTest.servers + "=/opt/mcp", false), HostFolders.Approved.parse(data + "=/data", false)))));
     }
 
     @Test
