@@ -113,7 +113,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                                 .orElse(h.path("text").asText().lines().findFirst().orElse(""))));
 
             step(7, "the seed's example: an agent summarizes today's email (Cortex, MCP tools, LLM with the tenant's key)");
-            emailSummarizer(client, node, dir, examples.resolve("email-summarizer"));
+            emailSummarizer(client, node, examples.resolve("email-summarizer"));
 
             step(8, "where the data went");
             say("metadata (SQLite):     " + dir.resolve("aegis.db"));
@@ -136,17 +136,17 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
      * local OpenAI-compatible server AEGIS ships, which answers deterministically). Runs twice: the second run finds
      * the first one's session in Cortex.
      */
-    private static void emailSummarizer(Client client, Node node, Path dir, Path example) throws Exception {
+    private static void emailSummarizer(Client client, Node node, Path example) throws Exception {
         if (mcpServers().isEmpty()) {
             say("skipped: the mailbox's MCP server (npm @modelcontextprotocol/server-filesystem) is not installed;");
             say("install it with tools/mcp-servers.sh (./aegis demo does) or set AEGIS_MCP_SERVERS to its folder");
             return;
         }
-        String server = Files.readString(example.resolve("mail-server.json"));
-        node.tools().add("default", server);
-        say("tool server \"mail\" registered (aegis tools add mail-server.json): " + Client.JSON.readTree(server).path("command"));
-        say("its tools, as the agent's manifest may grant them: " + node.tools().test("default", "mail").stream()
-                .map(t -> t.name()).toList());
+        JsonNode server = client.post("/v1/tools/servers", Client.JSON.readTree(example.resolve("mail-server.json").toFile()));
+        say("tool server \"mail\" registered (aegis tools add mail-server.json): " + server.path("command"));
+        say("its tools, as the agent's manifest may grant them (aegis tools test mail): "
+                + client.send(client.request("/v1/tools/servers/mail/test").POST(HttpRequest.BodyPublishers.noBody()).build())
+                .path("tools").findValuesAsText("name"));
         String realKey = System.getenv("OPENAI_API_KEY");
         LocalModelServer local = null;
         try {
