@@ -238,12 +238,13 @@ public final class Node implements AutoCloseable {
         this.docker = new DockerRuntime(data.resolve("run/docker"));
         BubblewrapRuntime bubblewrap = new BubblewrapRuntime(data.resolve("run/bubblewrap"));
         List<AgentRuntime> runtimes = List.of(bubblewrap, docker);
+        ProxyGate gate = new ProxyGate(egress, data.resolve("run/egress"));
         FileAgentFiles files = new FileAgentFiles(data);
         files.sweep();
         this.orchestrator = new Orchestrator(new Orchestrator.Config(agentSocket, agentLib, config.limits(),
                 SandboxSpec.OutputLimits.DEFAULT, config.maxConcurrent(), 10_000, 1_000, config.maxConcurrent(), config.warmIdle(), config.quotas()),
                 runtimes, db.agents(), db.tasks(), files, sessions, audit, Clock.systemUTC(), secretStore,
-                new LocalHostFolders(config.security().folders()), new ProxyGate(egress, data.resolve("run/egress")));
+                new LocalHostFolders(config.security().folders()), gate);
         this.recovered = orchestrator.recover();
         this.locks = new LocalLocks(audit);
         this.coordinator = new Coordinator(orchestrator, locks, bus, config.coordination().limits());
@@ -254,9 +255,9 @@ public final class Node implements AutoCloseable {
             throw new java.io.UncheckedIOException("cannot create " + toolServerDir, e);
         }
         // MCP stdio servers run in bubblewrap sandboxes of their own; /agent is an empty folder, their code comes
-        // through their filesystem grants (an approved host folder).
-        this.mcp = new McpTools(db.toolServers(), bubblewrap, (s, id) -> orchestrator.toolServerSpec(s, id, toolServerDir),
-                audit, Clock.systemUTC(), McpTools.Limits.DEFAULT);
+        // through their filesystem grants (an approved host folder). Their egress, and remote servers', is the proxy's.
+        this.mcp = new McpTools(db.toolServers(), bubblewrap, (s, id, socket) -> orchestrator.toolServerSpec(s, id, toolServerDir, socket),
+                gate, audit, Clock.systemUTC(), McpTools.Limits.DEFAULT);
         ToolCalls tools = new ToolCalls(List.of(new HttpFetchTool(ProxyFetcher.of(egress)), mcp), audit, memory);
         // The tenant's key reaches the gateway from the secrets store at each call, and goes nowhere else.
         LlmCalls llm = new LlmCalls(new LlmGateway(config.llm().gateway()), db.llm(), secretStore, audit, Clock.systemUTC(),

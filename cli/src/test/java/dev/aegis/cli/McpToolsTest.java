@@ -63,7 +63,7 @@ class McpToolsTest {
             assertThatThrownBy(() -> node.tools().test("default", "crashy")).isInstanceOf(AegisException.class)
                     .hasMessageContaining("crashy").extracting(e -> ((AegisException) e).code()).isEqualTo("tool_server_failed");
 
-            deploy(http, "mailer", "permissions:\n  tools: [\"fs.read_text_file\", \"fs.list_directory\", \"everything.*\", \"crashy.*\"]\n");
+            deploy(http, dir, "mailer", "permissions:\n  tools: [\"fs.read_text_file\", \"fs.list_directory\", \"everything.*\", \"crashy.*\"]\n");
             JsonNode r = run(http, "mailer", List.of(
                     List.of("fs.list_directory", Map.of("path", "/data")),
                     List.of("fs.read_text_file", Map.of("path", "/data/today.eml")),
@@ -129,7 +129,7 @@ class McpToolsTest {
         }
     }
 
-    private void deploy(Http http, String name, String yamlExtra) throws Exception {
+    static void deploy(Http http, Path dir, String name, String yamlExtra) throws Exception {
         Path d = Files.createDirectories(dir.resolve("agents/" + name));
         Files.writeString(d.resolve("agent.yaml"), "name: " + name + "\nversion: 1.0.0\nruntime: bubblewrap\n"
                 + "entrypoint: [\"python3\", \"agent.py\"]\nresources: {timeout: 60s}\n" + yamlExtra);
@@ -138,7 +138,7 @@ class McpToolsTest {
         assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
     }
 
-    private static JsonNode run(Http http, String agent, List<?> calls) throws Exception {
+    static JsonNode run(Http http, String agent, List<?> calls) throws Exception {
         JsonNode t = http.post("/v1/tasks", Map.of("agent", agent, "wait", true, "input", Map.of("calls", calls, "bench", 0))).body();
         assertThat(t.path("state").asText()).as(() -> t + "\nlogs: " + logs(http, t.path("id").asText())).isEqualTo("succeeded");
         return t.path("result");

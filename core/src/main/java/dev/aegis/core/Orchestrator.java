@@ -449,13 +449,15 @@ public final class Orchestrator {
 
     /**
      * The sandbox of an MCP stdio tool server: its own manifest's grants (checked against the approved host folders
-     * like an agent's) and limits, no secrets and no agent-API token. {@code codeDir} is mounted at /agent.
+     * like an agent's) and limits, no secrets and no agent-API token. {@code codeDir} is mounted at /agent. Its
+     * egress is an agent's: the proxy's socket of a grant its caller opened for the server's own entries (the runtime
+     * mounts it and sets the proxy variables), or, without entries, none.
      *
      * @throws AegisException {@code policy_denied} naming the grant that no approved folder covers
      */
-    public SandboxSpec toolServerSpec(ToolServer server, InstanceId id, java.nio.file.Path codeDir) {
+    public SandboxSpec toolServerSpec(ToolServer server, InstanceId id, java.nio.file.Path codeDir, Optional<Path> egressSocket) {
         List<SandboxSpec.Mount> mounts = FolderGrants.mounts(folders, server.tenant(), server.manifest());
-        return new SandboxSpec(id, server.manifest(), codeDir, config.agentSocket(), config.agentLib(), Optional.empty(),
+        return new SandboxSpec(id, server.manifest(), codeDir, config.agentSocket(), config.agentLib(), egressSocket,
                 Map.of("AEGIS_TENANT", server.tenant(), "AEGIS_TOOL_SERVER", server.name()), mounts, config.output());
     }
 

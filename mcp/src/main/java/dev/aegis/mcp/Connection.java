@@ -1,8 +1,6 @@
 package dev.aegis.mcp;
 
 import dev.aegis.core.AegisException;
-import dev.aegis.core.AgentRuntime;
-import dev.aegis.core.InstanceId;
 import dev.aegis.core.Tools;
 import dev.aegis.core.ToolServer;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -11,12 +9,12 @@ import io.modelcontextprotocol.spec.McpSchema;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One live MCP session with one tenant's server: the client, the server's tools as agents see them, and (for a stdio
- * server) the sandbox it runs in. {@link #ended} completes with the reason once the session is over for good.
+ * One live MCP session with one tenant's server: the client, the server's tools as agents see them, and what to stop
+ * with it (a stdio server's sandbox, the server's egress grant). {@link #ended} completes with the reason once the
+ * session is over for good.
  */
 final class Connection implements AutoCloseable {
     static final int MAX_TOOLS = 1_000;
@@ -24,23 +22,19 @@ final class Connection implements AutoCloseable {
     final McpSyncClient client;
     final CompletableFuture<String> ended;
     final List<Tools.Tool> tools;
-    private final Optional<InstanceId> instance;
-    private final AgentRuntime runtime;
+    private final Runnable stop;
 
-    private Connection(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, List<Tools.Tool> tools,
-                       Optional<InstanceId> instance, AgentRuntime runtime) {
+    private Connection(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, List<Tools.Tool> tools, Runnable stop) {
         this.server = server;
         this.client = client;
         this.ended = ended;
         this.tools = tools;
-        this.instance = instance;
-        this.runtime = runtime;
+        this.stop = stop;
     }
 
     /** Handshake and tool listing on a fresh client; on failure everything started is stopped. */
-    static Connection open(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, Optional<InstanceId> instance,
-                           AgentRuntime runtime, McpJsonMapper json) {
-        Connection c = new Connection(server, client, ended, new ArrayList<>(), instance, runtime);
+    static Connection open(ToolServer server, McpSyncClient client, CompletableFuture<String> ended, Runnable stop, McpJsonMapper json) {
+        Connection c = new Connection(server, client, ended, new ArrayList<>(), stop);
         try {
             // Raced against the session's end: a server that crashes at start fails the handshake now, not at its timeout.
             CompletableFuture<Object> init = CompletableFuture.supplyAsync(client::initialize, r -> Thread.ofVirtual().start(r));
@@ -60,7 +54,7 @@ final class Connection implements AutoCloseable {
             return c;
         } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             String why = ended.isDone() ? ended.getNow("") : e instanceof java.util.concurrent.TimeoutException
-                    ? "no answer within " + server.manifest().resources().timeout().toMillis() + " ms" : String.valueOf(e.getMessage());
+                    ? "no answer within " + server.manifest().resources().timeout().toMillis() + " ms" : causes(e);
             c.close();
             throw new AegisException("tool_server_failed", "tool server " + server.name() + " did not complete the MCP handshake: " + why);
         } catch (InterruptedException e) {
@@ -68,6 +62,19 @@ final class Connection implements AutoCloseable {
             c.close();
             throw new AegisException("tool_server_failed", "interrupted while starting tool server " + server.name());
         }
+    }
+
+    /** What went wrong and its root cause: the SDK wraps the telling message in generic ones. */
+    static String causes(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String top = message(e), last = message(root);
+        return top.contains(last) ? top : top + ": " + last;
+    }
+
+    private static String message(Throwable t) {
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return m.replaceFirst("^([a-z][\\w$]*\\.)+[A-Z][\\w$]*: ", ""); // a wrapper's message is its cause's toString()
     }
 
     @Override
@@ -78,6 +85,6 @@ final class Connection implements AutoCloseable {
         } catch (RuntimeException e) {
             // the server is being killed anyway
         }
-        instance.ifPresent(runtime::terminate);
+        stop.run();
     }
 }

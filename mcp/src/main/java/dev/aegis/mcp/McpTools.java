@@ -4,9 +4,13 @@ import dev.aegis.core.AegisException;
 import dev.aegis.core.AgentRuntime;
 import dev.aegis.core.AuditEvent;
 import dev.aegis.core.AuditLog;
-import dev.aegis.core.EgressRule;
+import dev.aegis.core.Decision;
+import dev.aegis.core.EgressGate;
+import dev.aegis.core.EgressGrant;
 import dev.aegis.core.InstanceId;
+import dev.aegis.core.OperatorLimits;
 import dev.aegis.core.Orchestrator;
+import dev.aegis.core.Policy;
 import dev.aegis.core.SandboxSpec;
 import dev.aegis.core.Session;
 import dev.aegis.core.StdioRuntime;
@@ -22,7 +26,10 @@ import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -37,14 +44,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
  * The tenants' MCP servers, as a {@link Tools} provider for agents and as the {@link ToolRegistry} of the API. A
  * server's session starts on first use and lives on; a stdio server runs in its own sandbox (its manifest's grants
- * and limits). Each call is bounded by the server's {@code resources.timeout}: a server that does not answer in
- * time, crashes, or floods its output is stopped, the call fails with a clear error, and the next call starts it
- * afresh. Only {@link dev.aegis.core.ToolCalls} calls {@link #call}: the manifest and the schema are checked there.
+ * and limits). A server's network traffic goes through the node's egress proxy under the server's own grant (its
+ * {@code permissions.network.egress}), audited as {@code tool_server:<name>}: a stdio server's sandbox gets the
+ * proxy's socket as an agent's does (none without entries), and a remote server's session itself leaves through a
+ * loopback listener of the proxy, so the proxy's checks (resolution, private addresses, DNS rebinding) apply to
+ * AEGIS's own connection too. Each call is bounded by the server's {@code resources.timeout}: a server that does not
+ * answer in time, crashes, or floods its output is stopped, the call fails with a clear error, and the next call
+ * starts it afresh. Only {@link dev.aegis.core.ToolCalls} calls {@link #call}: the manifest and the schema are checked there.
  */
 public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     /**
@@ -57,7 +68,8 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
 
     private final ToolServerStore store;
     private final AgentRuntime runtime;
-    private final BiFunction<ToolServer, InstanceId, SandboxSpec> specs;
+    private final Specs specs;
+    private final Egress egress;
     private final AuditLog audit;
     private final Clock clock;
     private final Limits limits;
@@ -65,17 +77,38 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     private final Map<String, Connection> live = new ConcurrentHashMap<>();
     private final Map<String, Object> starting = new ConcurrentHashMap<>();
 
+    /** A stdio server's sandbox, e.g. {@code (s, id, socket) -> orchestrator.toolServerSpec(s, id, emptyDir, socket)}. */
+    @FunctionalInterface
+    public interface Specs {
+        /** @param egressSocket the proxy's socket for the sandbox, present when the server's manifest lists egress */
+        SandboxSpec spec(ToolServer server, InstanceId id, Optional<Path> egressSocket);
+    }
+
+    /**
+     * The node's egress proxy as tool servers need it: {@link EgressGate#open} for a stdio server's sandbox (as for an
+     * agent's), a loopback listener for a remote server's session, and {@link EgressGate#close} for either when the
+     * session ends.
+     */
+    public interface Egress extends EgressGate {
+        /**
+         * Serves {@code grant} on a loopback TCP port, as an HTTP proxy for this process's own client, until the
+         * grant's instance is closed. {@code refusals} hears why the proxy answered a request itself (a denial, or a
+         * server it could not reach).
+         */
+        InetSocketAddress loopback(EgressGrant grant, Consumer<String> refusals);
+    }
+
     /**
      * @param runtime where stdio servers run: must also be a {@link StdioRuntime}
-     * @param specs   a stdio server's sandbox, e.g. {@code (s, id) -> orchestrator.toolServerSpec(s, id, emptyDir)}
+     * @param egress  the node's egress proxy: every tool server's only way out
      */
-    public McpTools(ToolServerStore store, AgentRuntime runtime, BiFunction<ToolServer, InstanceId, SandboxSpec> specs,
-                    AuditLog audit, Clock clock, Limits limits) {
+    public McpTools(ToolServerStore store, AgentRuntime runtime, Specs specs, Egress egress, AuditLog audit, Clock clock, Limits limits) {
         if (!(runtime instanceof StdioRuntime))
             throw new IllegalArgumentException("runtime " + runtime.name() + " cannot run stdio sessions");
         this.store = store;
         this.runtime = runtime;
         this.specs = specs;
+        this.egress = egress;
         this.audit = audit;
         this.clock = clock;
         this.limits = limits;
@@ -222,39 +255,56 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     private Connection open(ToolServer s) {
         CompletableFuture<String> ended = new CompletableFuture<>();
         Duration timeout = s.manifest().resources().timeout();
-        Optional<InstanceId> instance = Optional.empty();
+        InstanceId id = new InstanceId("mcp-" + UUID.randomUUID().toString().substring(0, 8));
+        List<String> entries = s.manifest().permissions().network().egress();
+        EgressGrant grant = EgressGrant.of(s.tenant(), "tool_server:" + s.name(), id, Optional::empty, entries);
+        Runnable stop = () -> {
+            try {
+                if (!s.remote()) runtime.terminate(id);
+            } finally {
+                egress.close(id);
+            }
+        };
         McpClientTransport transport;
-        if (s.url().isPresent()) {
-            URI u = URI.create(s.url().get());
-            String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
-            transport = HttpClientStreamableHttpTransport.builder(u.getScheme() + "://" + u.getRawAuthority())
-                    .endpoint(path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())).jsonMapper(json)
-                    .connectTimeout(timeout).build();
-        } else {
-            InstanceId id = new InstanceId("mcp-" + UUID.randomUUID().toString().substring(0, 8));
-            try {
-                runtime.spawn(specs.apply(s, id));
-            } catch (AegisException e) {
-                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
-            } catch (RuntimeException e) {
-                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start its sandbox: " + e.getMessage());
-            }
-            instance = Optional.of(id);
-            StdioRuntime.Stdio io;
-            ServerLog log = new ServerLog(s);
-            ended.thenAccept(log::ended);
-            try {
-                io = ((StdioRuntime) runtime).attach(id, log);
-            } catch (RuntimeException e) {
-                runtime.terminate(id);
-                throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
-            }
-            transport = new SandboxTransport(io, json, limits.maxMessageBytes(), ended::complete,
-                    line -> log.line("stdout, not JSON-RPC: " + line));
+        try {
+            transport = s.url().isPresent() ? remote(s, URI.create(s.url().get()), grant, ended, timeout)
+                    : stdio(s, id, entries.isEmpty() ? Optional.empty() : Optional.of(egress.open(grant)), ended);
+        } catch (RuntimeException e) {
+            stop.run();
+            throw e instanceof AegisException a && a.code().equals("tool_server_failed") ? a
+                    : new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
         }
         McpSyncClient client = McpClient.sync(transport).requestTimeout(timeout.plusSeconds(1)).initializationTimeout(timeout)
                 .clientInfo(new McpSchema.Implementation("aegis", "0.1.0")).build();
-        return Connection.open(s, client, ended, instance, runtime, json);
+        return Connection.open(s, client, ended, stop, json);
+    }
+
+    /**
+     * The SDK's Streamable-HTTP client, through the egress proxy under the server's grant: the proxy resolves the
+     * host, refuses what the grant does not allow and audits each request. A refusal ends the session with its reason.
+     */
+    private McpClientTransport remote(ToolServer s, URI u, EgressGrant grant, CompletableFuture<String> ended, Duration timeout) {
+        InetSocketAddress proxy = egress.loopback(grant, why -> ended.complete("the egress proxy refused it: " + why));
+        String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+        return HttpClientStreamableHttpTransport.builder(u.getScheme() + "://" + u.getRawAuthority())
+                .endpoint(path + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())).jsonMapper(json)
+                .customizeClient(b -> b.proxy(ProxySelector.of(proxy)).version(HttpClient.Version.HTTP_1_1))
+                .maxResponseSize(limits.maxMessageBytes()).connectTimeout(timeout).build();
+    }
+
+    /** A stdio server in its own sandbox, its pipes as the transport. */
+    private McpClientTransport stdio(ToolServer s, InstanceId id, Optional<Path> egressSocket, CompletableFuture<String> ended) {
+        try {
+            runtime.spawn(specs.spec(s, id, egressSocket));
+        } catch (AegisException e) {
+            throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start: " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw new AegisException("tool_server_failed", "tool server " + s.name() + " cannot start its sandbox: " + e.getMessage());
+        }
+        ServerLog log = new ServerLog(s);
+        ended.thenAccept(log::ended);
+        StdioRuntime.Stdio io = ((StdioRuntime) runtime).attach(id, log);
+        return new SandboxTransport(io, json, limits.maxMessageBytes(), ended::complete, line -> log.line("stdout, not JSON-RPC: " + line));
     }
 
     private void stop(String tenant, String name) {
@@ -267,16 +317,14 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
         c.close();
     }
 
-    /** A remote server must be reachable under its own grant: its host and port listed in permissions.network.egress. */
+    /**
+     * A remote server's host and port must be listed in its own permissions.network.egress, judged as the proxy
+     * judges a name before resolving it; the proxy checks the rest (the resolved addresses) at each connection.
+     */
     private static void egress(ToolServer s, URI url) {
         int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
-        String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
-        for (String entry : s.manifest().permissions().network().egress()) {
-            EgressRule r = EgressRule.parse(entry);
-            boolean hostOk = r.host().equals(host) || (r.host().startsWith("*.") && host.endsWith(r.host().substring(1)));
-            if (hostOk && r.port() == port) return;
-        }
-        throw AegisException.denied("url: " + host + ":" + port + " is not granted; list it in permissions.network.egress (e.g. [\""
-                + host + ":" + port + "\"]), granted: " + s.manifest().permissions().network().egress());
+        if (new Policy(s.manifest(), OperatorLimits.DEFAULT).egress(url.getHost(), port) instanceof Decision.Deny(String reason))
+            throw AegisException.denied("url: " + reason + " (list it in the server's permissions.network.egress, e.g. [\""
+                    + url.getRawAuthority() + (url.getPort() > 0 ? "" : ":" + port) + "\"])");
     }
 }

@@ -17,7 +17,8 @@ import reactor.core.publisher.Mono;
 /**
  * MCP's stdio transport over a sandbox's pipes ({@link StdioRuntime}), where the SDK's own StdioClientTransport
  * would start the server as a plain host process. One JSON-RPC message per line; a line longer than
- * {@code maxMessageBytes} (a flooding or broken server) ends the session rather than growing a buffer, and so does
+ * {@code maxMessageBytes} (a flooding or broken server) ends the session rather than growing a buffer, and so do more
+ * than {@code maxMessageBytes} of lines that are not JSON-RPC in all (a server flooding its stdout with logs), and
  * EOF (the server crashed or was stopped): {@code onEnd} is told why, once.
  */
 final class SandboxTransport implements McpClientTransport {
@@ -26,6 +27,7 @@ final class SandboxTransport implements McpClientTransport {
     private final int maxMessageBytes;
     private final Consumer<String> onEnd;
     private final Consumer<String> noise;
+    private long noiseBytes;
 
     /** @param noise lines on stdout that are not JSON-RPC (some servers log there): dropped, shown to the operator */
     SandboxTransport(StdioRuntime.Stdio io, McpJsonMapper json, int maxMessageBytes, Consumer<String> onEnd, Consumer<String> noise) {
@@ -56,6 +58,11 @@ final class SandboxTransport implements McpClientTransport {
                     deliver(line.toString(StandardCharsets.UTF_8), handler);
                     line.reset();
                 }
+                if (noiseBytes > maxMessageBytes) {
+                    why = "the tool server printed over " + maxMessageBytes + " bytes on stdout that are not JSON-RPC (an MCP "
+                            + "stdio server must log to stderr)";
+                    break;
+                }
                 line.write(buf, start, n - start);
                 if (line.size() > maxMessageBytes) {
                     why = "the tool server sent a message over " + maxMessageBytes + " bytes";
@@ -72,8 +79,11 @@ final class SandboxTransport implements McpClientTransport {
         if (text.isBlank()) return;
         McpSchema.JSONRPCMessage message;
         try {
+            // A message is a JSON object: anything else is noise without the cost of a parse error.
+            if (!text.stripLeading().startsWith("{")) throw new IOException("not a JSON object");
             message = McpSchema.deserializeJsonRpcMessage(json, text);
         } catch (IOException | RuntimeException e) {
+            noiseBytes += text.length() + 1;
             noise.accept(text.length() > 200 ? text.substring(0, 200) + "…" : text);
             return;
         }

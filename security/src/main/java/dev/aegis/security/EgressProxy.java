@@ -93,7 +93,16 @@ public final class EgressProxy implements AutoCloseable {
 
     /** Serves {@code grant} on a new loopback TCP port (for in-process clients, tests and benchmarks). */
     public InetSocketAddress openLoopback(EgressGrant grant) {
-        return listenLoopback(grant, reason -> {}, message -> {}, false).address();
+        return openLoopback(grant, reason -> {});
+    }
+
+    /**
+     * As {@link #openLoopback(EgressGrant)}, and {@code refusals} hears why the proxy answered a request itself: each
+     * deny reason, and each failure of an allowed attempt (a server it could not reach, a malformed response), so an
+     * in-process client (a remote MCP tool server's session) can say why rather than show a bare 403 or 502.
+     */
+    public InetSocketAddress openLoopback(EgressGrant grant, Consumer<String> refusals) {
+        return listenLoopback(grant, refusals, refusals, false).address();
     }
 
     /** A listener of its own, closed by its caller (or with the instance). */
