@@ -323,8 +323,9 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
      */
     private static void egress(ToolServer s, URI url) {
         int port = url.getPort() > 0 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+        String target = url.getHost() + ":" + port;
         if (new Policy(s.manifest(), OperatorLimits.DEFAULT).egress(url.getHost(), port) instanceof Decision.Deny(String reason))
-            throw AegisException.denied("url: " + reason + " (list it in the server's permissions.network.egress, e.g. [\""
-                    + url.getRawAuthority() + (url.getPort() > 0 ? "" : ":" + port) + "\"])");
+            throw AegisException.denied("url: " + target + " is not granted (" + reason + "); list it in the server's "
+                    + "permissions.network.egress, e.g. [\"" + target + "\"]");
     }
 }
