@@ -38,6 +38,16 @@ final class IndexingPipeline implements AutoCloseable {
         }
     }
 
+    /** Texts embedded between two looks at {@link #closing}. */
+    private static final int SLICE = 32;
+
+    /** Thrown out of {@link #index} when the pipeline closes in the middle of a task: nothing of it is stored. */
+    private static final class Closing extends RuntimeException {
+        Closing() {
+            super("closing", null, false, false);
+        }
+    }
+
     private final Function<String, TenantIndex> indexes;
     private final EmbeddingService embeddings;
     private final Cortex.TaskSource tasks;
@@ -136,6 +146,9 @@ final class IndexingPipeline implements AutoCloseable {
             if (ended == null) continue;
             try {
                 index(ended);
+            } catch (Closing e) {
+                counters(ended.task().tenant()).dropped().incrementAndGet();
+                LOG.warn("memory: closing; task {} of {} is not remembered", ended.task().id(), ended.task().tenant());
             } catch (RuntimeException e) {
                 LOG.error("memory: indexing task {} failed", ended.task().id(), e);
             } finally {
@@ -160,7 +173,12 @@ final class IndexingPipeline implements AutoCloseable {
         add(docs, seen, c, index, task, ns, Memory.Kind.LOG, String.join("\n", tasks.lines(task)), success);
         for (String output : ended.toolOutputs()) add(docs, seen, c, index, task, ns, Memory.Kind.TOOL_OUTPUT, output, success);
         add(docs, seen, c, index, task, ns, Memory.Kind.RESULT, outcome(task), success);
-        List<float[]> vectors = embeddings.embed(docs.stream().map(MemoryDoc::text).toList());
+        // In slices, so that closing waits for one slice, not for a task of megabytes of logs.
+        List<float[]> vectors = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i += SLICE) {
+            if (closing) throw new Closing();
+            vectors.addAll(embeddings.embed(docs.subList(i, Math.min(docs.size(), i + SLICE)).stream().map(MemoryDoc::text).toList()));
+        }
         // Audit first, then store: a memory in the index is never missing from the audit log.
         if (!docs.isEmpty())
             audit.append(AuditEvent.of(task.tenant(), "system", "memory.index", "task:" + task.id(),
@@ -192,8 +210,9 @@ final class IndexingPipeline implements AutoCloseable {
     }
 
     /**
-     * Stops after the task in hand, which is finished, not interrupted: an interrupt inside Lucene's file I/O closes
-     * the index's channels and breaks its writer. Tasks still queued are not remembered (counted as dropped).
+     * Stops after the slice of embeddings in hand (the task it belongs to is not stored), never by an interrupt: one
+     * inside Lucene's file I/O closes the index's channels and breaks its writer. Tasks still queued are not remembered
+     * (counted as dropped).
      */
     @Override
     public void close() {
