@@ -15,16 +15,8 @@ import dev.aegis.llm.LocalModelServer;
 import dev.aegis.store.Database;
 import dev.aegis.store.SecretCipher;
 import dev.aegis.store.SqlSecretStore;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -38,7 +30,8 @@ import java.util.Optional;
  * the agent API's unix socket as a sandbox sends it (token check, manifest check, budget, the tenant's key read from
  * the sealed secrets store, the real hash-chained audit log with its two fsync'd records, the metering row in SQLite,
  * the JDK client to the provider), interleaved request by request so that both see the same machine load. The same
- * minimal HTTP/1.1 keep-alive client drives both paths. Non-streaming (whole answer) and streaming (to {@code [DONE]}).
+ * minimal HTTP/1.1 keep-alive client ({@link KeepAliveClient}) drives both paths. Non-streaming (whole answer) and
+ * streaming (to {@code [DONE]}).
  * Usage: LlmBench [requests] [folder for the audit log and database, default a new one under the temp folder; /dev/shm
  * shows the cost without the disk's fsyncs].
  */
@@ -70,8 +63,8 @@ public final class LlmBench {
             Path socket = tmp.resolve("agent.sock");
             try (AgentApiServer api = new AgentApiServer(sessions, socket, Optional.empty(), Optional.empty(), dev.aegis.core.Memory.NONE, audit,
                     Optional.of(llm)).start();
-                 Client direct = new Client(new InetSocketAddress("127.0.0.1", models.port()), "127.0.0.1", "Bearer " + key);
-                 Client gateway = new Client(UnixDomainSocketAddress.of(socket), "localhost", "Bearer " + token)) {
+                 KeepAliveClient direct = new KeepAliveClient(new InetSocketAddress("127.0.0.1", models.port()), "127.0.0.1", "Bearer " + key);
+                 KeepAliveClient gateway = new KeepAliveClient(UnixDomainSocketAddress.of(socket), "localhost", "Bearer " + token)) {
                 String chat = "{\"model\":\"local\",\"messages\":[{\"role\":\"user\",\"content\":\"" + PROMPT + "\"}]}";
                 String stream = chat.substring(0, chat.length() - 1) + ",\"stream\":true}";
                 System.out.printf("llm bench: %d requests each path and mode, interleaved, keep-alive; local model server on 127.0.0.1:%d; "
@@ -84,10 +77,10 @@ public final class LlmBench {
                 }
                 double[][] ms = new double[4][n];
                 for (int i = 0; i < n; i++) {
-                    ms[0][i] = direct.post("/v1/chat/completions", chat);
-                    ms[1][i] = gateway.post("/v1/chat/completions", chat);
-                    ms[2][i] = direct.post("/v1/chat/completions", stream);
-                    ms[3][i] = gateway.post("/v1/chat/completions", stream);
+                    ms[0][i] = direct.post("/v1/chat/completions", chat).ms();
+                    ms[1][i] = gateway.post("/v1/chat/completions", chat).ms();
+                    ms[2][i] = direct.post("/v1/chat/completions", stream).ms();
+                    ms[3][i] = gateway.post("/v1/chat/completions", stream).ms();
                 }
                 report("chat", Stats.of(ms[0]), Stats.of(ms[1]));
                 report("chat, streamed", Stats.of(ms[2]), Stats.of(ms[3]));
@@ -102,71 +95,5 @@ public final class LlmBench {
         System.out.println(gateway.row(what + ", through AEGIS"));
         System.out.printf("%-34s added p50 %.2f ms  p99 %.2f ms  (target < 2 ms added at p50); ratio p50 %.2fx%n", what + ": gateway cost",
                 gateway.p50() - direct.p50(), gateway.p99() - direct.p99(), gateway.p50() / direct.p50());
-    }
-
-    /** A minimal HTTP/1.1 client on one kept-alive connection: enough for Content-Length and chunked answers. */
-    private static final class Client implements AutoCloseable {
-        private final SocketChannel channel;
-        private final InputStream in;
-        private final OutputStream out;
-        private final String host;
-        private final String auth;
-
-        Client(SocketAddress address, String host, String auth) throws IOException {
-            this.channel = SocketChannel.open(address);
-            if (address instanceof InetSocketAddress) channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-            this.in = new java.io.BufferedInputStream(Channels.newInputStream(channel), 1 << 16);
-            this.out = Channels.newOutputStream(channel);
-            this.host = host;
-            this.auth = auth;
-        }
-
-        /** Sends one POST and reads the whole answer; returns the milliseconds it took. */
-        double post(String path, String json) throws IOException {
-            byte[] body = json.getBytes(StandardCharsets.UTF_8);
-            byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: " + auth
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            long t0 = System.nanoTime();
-            byte[] request = new byte[head.length + body.length];
-            System.arraycopy(head, 0, request, 0, head.length);
-            System.arraycopy(body, 0, request, head.length, body.length);
-            out.write(request);
-            out.flush();
-            String status = line();
-            if (!status.startsWith("HTTP/1.1 200")) throw new IOException("answered " + status);
-            long length = -1;
-            boolean chunked = false;
-            for (String h; !(h = line()).isEmpty(); ) {
-                String lower = h.toLowerCase(java.util.Locale.ROOT);
-                if (lower.startsWith("content-length:")) length = Long.parseLong(h.substring(15).strip());
-                if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
-            }
-            if (chunked) {
-                for (long size; (size = Long.parseLong(line().split(";")[0].strip(), 16)) > 0; ) {
-                    in.skipNBytes(size);
-                    line();
-                }
-                line();
-            } else if (length >= 0) {
-                in.skipNBytes(length);
-            } else {
-                throw new IOException("an answer without a length");
-            }
-            return (System.nanoTime() - t0) / 1e6;
-        }
-
-        private String line() throws IOException {
-            ByteArrayOutputStream b = new ByteArrayOutputStream(64);
-            for (int c; (c = in.read()) != '\n'; ) {
-                if (c < 0) throw new IOException("connection closed");
-                if (c != '\r') b.write(c);
-            }
-            return b.toString(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public void close() throws IOException {
-            channel.close();
-        }
     }
 }

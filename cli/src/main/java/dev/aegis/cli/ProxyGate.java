@@ -16,14 +16,15 @@ import java.util.function.Consumer;
  * The node's {@link EgressProxy} as the orchestrator's {@link EgressGate}: one socket per instance in
  * {@code <data>/run/egress/<instance>.sock}, which the runtime mounts at {@code /run/aegis/egress.sock}. A unix
  * socket path holds at most 107 bytes: {@link Node#checkSocketRoom} refuses a data folder too long for it. The MCP
- * tool servers use it too, with a loopback listener for a remote server's session.
+ * tool servers use it too, with a loopback listener for a remote server's session. Public for bench/, which wires
+ * the tool path as the node does.
  */
-final class ProxyGate implements McpTools.Egress {
+public final class ProxyGate implements McpTools.Egress {
     private final EgressProxy proxy;
     private final Path dir;
 
     /** Sockets left in {@code dir} by a node that crashed are deleted: the data folder's lock says none is live. */
-    ProxyGate(EgressProxy proxy, Path dir) {
+    public ProxyGate(EgressProxy proxy, Path dir) {
         this.proxy = proxy;
         this.dir = dir;
         try {
