@@ -75,6 +75,11 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     private final Limits limits;
     private final McpJsonMapper json = McpJsonDefaults.getMapper();
     private final Map<String, Connection> live = new ConcurrentHashMap<>();
+    /**
+     * Registrations as last read or written here, by tenant/name: a tool call reads no table. Add and remove go through
+     * this class, so the cache is exact on one node (a cluster would need a change notice between nodes).
+     */
+    private final Map<String, ToolServer> registrations = new ConcurrentHashMap<>();
     private final Map<String, Object> starting = new ConcurrentHashMap<>();
 
     /** A stdio server's sandbox, e.g. {@code (s, id, socket) -> orchestrator.toolServerSpec(s, id, emptyDir, socket)}. */
@@ -139,7 +144,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     public Optional<Tool> find(Session session, String name) {
         int dot = name.indexOf('.');
         if (dot <= 0) return Optional.empty();
-        Optional<ToolServer> server = store.find(session.tenant(), name.substring(0, dot));
+        Optional<ToolServer> server = find(session.tenant(), name.substring(0, dot));
         if (server.isEmpty()) return Optional.empty();
         return connection(server.get()).tools.stream().filter(t -> t.name().equals(name)).findFirst();
     }
@@ -147,7 +152,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     @Override
     public String call(Session session, String name, String arguments) {
         int dot = name.indexOf('.');
-        ToolServer server = store.find(session.tenant(), name.substring(0, dot))
+        ToolServer server = find(session.tenant(), name.substring(0, dot))
                 .orElseThrow(() -> AegisException.notFound("tool server " + name.substring(0, dot) + " was removed meanwhile"));
         Connection c = connection(server);
         Map<String, Object> args;
@@ -205,6 +210,7 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
         ToolServer server = ToolServer.parse(tenant, spec, clock.instant());
         server.url().ifPresent(u -> egress(server, URI.create(u)));
         boolean created = store.save(server);
+        registrations.put(server.tenant() + "/" + server.name(), server);
         stop(tenant, server.name());
         audit.append(AuditEvent.of(tenant, Orchestrator.ACTOR.orElse("local"), created ? "tool_server.add" : "tool_server.replace", "tool_server:" + server.name(),
                 Map.of("kind", server.remote() ? "http" : "stdio")));
@@ -218,14 +224,16 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
 
     @Override
     public void remove(String tenant, String name) {
-        if (!store.delete(tenant, name)) throw AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant);
+        boolean deleted = store.delete(tenant, name);
+        registrations.remove(tenant + "/" + name);
+        if (!deleted) throw AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant);
         stop(tenant, name);
         audit.append(AuditEvent.of(tenant, Orchestrator.ACTOR.orElse("local"), "tool_server.remove", "tool_server:" + name, Map.of()));
     }
 
     @Override
     public List<Tool> test(String tenant, String name) {
-        ToolServer s = store.find(tenant, name)
+        ToolServer s = find(tenant, name)
                 .orElseThrow(() -> AegisException.notFound("tool server \"" + name + "\" is not registered for tenant " + tenant));
         stop(tenant, name); // a fresh start: what an agent's next call would get
         return connection(s).tools;
@@ -237,6 +245,11 @@ public final class McpTools implements Tools, ToolRegistry, AutoCloseable {
     }
 
     // ---- sessions ----
+
+    /** Names not registered are not kept: agents cannot grow the cache by asking for made-up servers. */
+    private Optional<ToolServer> find(String tenant, String name) {
+        return Optional.ofNullable(registrations.computeIfAbsent(tenant + "/" + name, k -> store.find(tenant, name).orElse(null)));
+    }
 
     private Connection connection(ToolServer s) {
         String key = s.tenant() + "/" + s.name();
