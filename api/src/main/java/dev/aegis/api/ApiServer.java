@@ -19,6 +19,8 @@ import dev.aegis.core.ToolRegistry;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.LocalConnector;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,6 +44,9 @@ public final class ApiServer implements AutoCloseable {
     private final ApiConfig config;
     private final Javalin app;
     private final Gate gate;
+    private final McpEndpoint mcp;
+    /** The in-process connector {@code /mcp} sends its tool calls through; made when the server starts. */
+    private volatile LocalConnector local;
     /** Each live route's operation in the OpenAPI document, by {@code METHOD /path}; a route missing there fails start-up. */
     private final Map<String, Contract.Operation> operations;
 
@@ -77,12 +82,14 @@ public final class ApiServer implements AutoCloseable {
         this.keys = keys;
         this.files = files;
         this.config = config;
+        this.mcp = new McpEndpoint(() -> local, config.maxWait().plusMinutes(1));
         this.app = Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.http.prefer405over404 = true;
             cfg.jetty.addConnector((server, http) -> config.transport().connector(server, http, config.host(), config.port()));
+            cfg.jetty.addConnector((server, http) -> local = new LocalConnector(server, new HttpConnectionFactory(http)));
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
             cfg.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(new JettyErrors()));
             cfg.routes.exception(AegisException.class, (e, ctx) -> Errors.write(ctx, e));
@@ -99,6 +106,7 @@ public final class ApiServer implements AutoCloseable {
             });
             cfg.routes.get("/openapi.json", ctx -> ctx.contentType("application/json").result(OpenApi.document()));
             cfg.routes.before("/v1/*", this::authenticate);
+            cfg.routes.before("/mcp", this::authenticate);
             cfg.routes.beforeMatched(this::check);
             cfg.routes.post("/v1/agents", ctx -> as(ctx, () -> deploy(ctx)));
             cfg.routes.get("/v1/agents", ctx -> ctx.json(Map.of("agents",
@@ -159,6 +167,7 @@ public final class ApiServer implements AutoCloseable {
                 auditRoutes.export(ctx);
             });
             cfg.routes.get("/v1/audit/{seq}/proof", ctx -> auditRoutes.proof(ctx, ctx.attribute(KEY)));
+            cfg.routes.post("/mcp", ctx -> mcp.handle(ctx, presented(ctx)));
         });
         Contract contract = Contract.load();
         this.operations = routes().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(r -> r,
@@ -199,6 +208,7 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        mcp.stop();
     }
 
     interface Call {
@@ -225,9 +235,14 @@ public final class ApiServer implements AutoCloseable {
         if (!key.role().equals("admin")) throw new AegisException("forbidden", "metrics need an admin key or the scraper token");
     }
 
-    private void authenticate(Context ctx) {
+    /** The key the caller sent: {@code Authorization: Bearer ...}, else {@code X-API-Key}; null for none. */
+    private static String presented(Context ctx) {
         String header = ctx.header("Authorization");
-        String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : ctx.header("X-API-Key");
+        return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7) : ctx.header("X-API-Key");
+    }
+
+    private void authenticate(Context ctx) {
+        String presented = presented(ctx);
         ApiKey key = keys.verify(presented).orElseThrow(() -> new AegisException("unauthorized",
                 presented == null ? "missing API key: send Authorization: Bearer aeg_live_..." : "invalid or revoked API key"));
         ctx.attribute(KEY, key);

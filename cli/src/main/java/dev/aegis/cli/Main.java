@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
                 "Examples:  aegis demo          (a real agent through the whole flow, nothing to set up)",
                 "           aegis run examples/summarizer --input '{\"text\": \"...\"}'"},
         subcommands = {ServerCommand.class, DemoCommand.class, RunCommand.class, AgentsCommand.class,
-                TasksCommand.class, KeysCommand.class, SecretsCommand.class, ToolsCommand.class, LlmCommand.class, UsageCommand.class, MemoryCommand.class, AuditCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
+                TasksCommand.class, KeysCommand.class, SecretsCommand.class, ToolsCommand.class, LlmCommand.class, UsageCommand.class, MemoryCommand.class, McpCommand.class, AuditCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "State lives in $AEGIS_DATA, else ~/.aegis. Client commands use $AEGIS_URL and $AEGIS_API_KEY."})
 public final class Main implements Runnable {
     @CommandLine.Spec
