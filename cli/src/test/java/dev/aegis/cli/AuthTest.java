@@ -77,6 +77,8 @@ class AuthTest {
         TABLE.put("DELETE /v1/memory", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory?all=true", null));
         TABLE.put("DELETE /v1/memory/agents/{name}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory/agents/nope", null));
         TABLE.put("DELETE /v1/memory/tasks/{id}", new Row(Set.of("admin", "deployer", "acme-admin"), "/v1/memory/tasks/nope", null));
+        // MCP: any key of a tenant; each tool call is then held to its own route's roles (McpServerTest).
+        TABLE.put("POST /mcp", new Row(ALL, "/mcp", "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/list\"}"));
     }
 
     @TempDir

@@ -2,6 +2,7 @@ package dev.aegis.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,18 @@ class KeysTest {
             assertThat(acme.get("/v1/llm/provider").status()).isEqualTo(404);
             assertThat(platform.get("/v1/tools/servers").body().toString()).as("default's tool servers untouched").isEqualTo(toolsBefore);
             assertThat(acme.get("/v1/tools/servers").body().path("servers")).isEmpty();
+            // /mcp's tools call the routes above as the caller: acme reaches none of default's task, memories or agents.
+            for (String call : List.of("\"get_task\", \"arguments\": {\"id\": \"" + task + "\"}", "\"task_logs\", \"arguments\": {\"id\": \"" + task + "\"}",
+                    "\"cancel_task\", \"arguments\": {\"id\": \"" + task + "\"}", "\"search_memory\", \"arguments\": {\"query\": \"Secret words\"}",
+                    "\"list_agents\", \"arguments\": {}", "\"run_task\", \"arguments\": {\"agent\": \"summarizer\"}")) {
+                Http.Response r = acme.post("/mcp", "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/call\", \"params\": {\"name\": " + call + "}}");
+                assertThat(r.status()).isEqualTo(200);
+                JsonNode result = r.body().path("result");
+                assertThat(result.toString()).as(call).doesNotContain("Secret words").doesNotContain("\"name\":\"summarizer\"")
+                        .doesNotContain("\\\"name\\\":\\\"summarizer\\\"").doesNotContain("\"tenant\":\"default\"");
+                if (!call.startsWith("\"search_memory") && !call.startsWith("\"list_agents"))
+                    assertThat(result.path("structuredContent").path("error").path("code").asText()).as(call).isEqualTo("not_found");
+            }
             // And the platform tenant's task and memories are untouched: acme could neither read nor delete them, nor rate the task.
             assertThat(platform.get("/v1/tasks/" + task).body().path("state").asText()).isEqualTo("succeeded");
             assertThat(platform.get("/v1/memory/search?q=Secret+words").body().path("hits").toString()).contains("Secret words");

@@ -98,7 +98,7 @@ class OpenApiTest {
                 "GET /v1/audit/{seq}/proof", "POST /v1/tasks/{id}/feedback", "GET /v1/memory/search", "GET /v1/memory/stats",
                 "DELETE /v1/memory", "DELETE /v1/memory/agents/{name}", "DELETE /v1/memory/tasks/{id}",
                 "POST /v1/tools/servers", "GET /v1/tools/servers", "GET /v1/tools/servers/{name}", "DELETE /v1/tools/servers/{name}",
-                "POST /v1/tools/servers/{name}/test");
+                "POST /v1/tools/servers/{name}/test", "POST /mcp");
     }
 
     @Test
