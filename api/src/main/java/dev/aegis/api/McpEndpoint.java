@@ -61,6 +61,10 @@ final class McpEndpoint implements McpStatelessServerTransport {
 
     /** One JSON-RPC message, already authenticated and checked against the OpenAPI document ({@link Contract#BODY}). */
     void handle(Context ctx, String presentedKey) throws IOException {
+        String origin = ctx.header("Origin");
+        if (origin != null && !local(origin))
+            throw new AegisException("forbidden", "Origin \"" + Words.cut(origin) + "\" may not call /mcp: web pages may only from this "
+                    + "machine (MCP's guard against DNS rebinding); MCP hosts outside a browser send no Origin", "Origin");
         String version = ctx.header("MCP-Protocol-Version");
         if (version != null && !protocolVersions().contains(version))
             throw AegisException.invalid("MCP-Protocol-Version", "\"" + Words.cut(version) + "\" is not supported; use one of "
@@ -84,6 +88,16 @@ final class McpEndpoint implements McpStatelessServerTransport {
                 ctx.status(202);
             }
             default -> throw AegisException.invalid("body", "a JSON-RPC response is not expected here: this server sends no requests");
+        }
+    }
+
+    /** A page served from this machine: {@code localhost}, {@code 127.x.x.x} or {@code [::1]}, any scheme and port. */
+    private static boolean local(String origin) {
+        try {
+            String host = java.net.URI.create(origin).getHost();
+            return host != null && (host.equals("localhost") || host.equals("[::1]") || host.matches("127(\\.\\d{1,3}){3}"));
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -153,6 +153,16 @@ class McpServerTest {
         assertThat(version.status()).isEqualTo(400);
         assertThat(version.body().path("error").path("field").asText()).isEqualTo("MCP-Protocol-Version");
         assertThat(ok.post("/mcp", "{\"jsonrpc\": \"2.0\", \"method\": \"notifications/initialized\"}").status()).isEqualTo(202);
+        // A web page elsewhere may not drive it (DNS rebinding); one served from this machine may.
+        for (String origin : List.of("http://evil.example.com", "http://127.0.0.1.evil.example.com", "null")) {
+            Http.Response r = ok.send(ok.builder("/mcp").header("Content-Type", "application/json").header("Origin", origin)
+                    .POST(HttpRequest.BodyPublishers.ofString(init)));
+            assertThat(r.status()).as(origin).isEqualTo(403);
+            assertThat(r.body().path("error").path("field").asText()).isEqualTo("Origin");
+        }
+        for (String origin : List.of("http://localhost:3000", "http://127.0.0.1:" + node.url().replaceAll(".*:", ""), "https://[::1]"))
+            assertThat(ok.send(ok.builder("/mcp").header("Content-Type", "application/json").header("Origin", origin)
+                    .POST(HttpRequest.BodyPublishers.ofString(init))).status()).as(origin).isEqualTo(200);
     }
 
     private static McpSchema.CallToolResult call(McpSyncClient c, String tool, Map<String, Object> args) {
