@@ -40,11 +40,7 @@ class McpConformanceTest {
 
     @BeforeAll
     static void install() throws Exception {
-        Process p = new ProcessBuilder(Path.of("..", "tools", "mcp-conformance.sh").toAbsolutePath().normalize().toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor()).as("tools/mcp-conformance.sh").isZero();
-        suite = Path.of(out);
+        suite = Npm.install("mcp-conformance.sh");
     }
 
     @Test

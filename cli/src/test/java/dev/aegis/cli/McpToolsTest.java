@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.aegis.core.AegisException;
 import dev.aegis.core.HostFolders;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,11 +29,7 @@ class McpToolsTest {
 
     @BeforeAll
     static void install() throws Exception {
-        Process p = new ProcessBuilder(Path.of("..", "tools", "mcp-servers.sh").toAbsolutePath().normalize().toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor()).as("tools/mcp-servers.sh").isZero();
-        servers = Path.of(out);
+        servers = Npm.install("mcp-servers.sh");
     }
 
     static String server(String name, String pkg, String... args) {
