@@ -79,8 +79,14 @@ final class McpEndpoint implements McpStatelessServerTransport {
         McpTransportContext context = McpTransportContext.create(Map.of(PRESENTED, presentedKey));
         switch (message) {
             case McpSchema.JSONRPCRequest request -> {
-                McpSchema.JSONRPCResponse response = handler.handleRequest(context, request)
-                        .contextWrite(c -> c.put(McpTransportContext.KEY, context)).block();
+                McpSchema.JSONRPCResponse response;
+                try {
+                    response = handler.handleRequest(context, request).contextWrite(c -> c.put(McpTransportContext.KEY, context)).block();
+                } catch (IllegalArgumentException e) { // params the SDK cannot read as the method's (arguments: "x")
+                    response = McpSchema.JSONRPCResponse.error(request.id(), new McpSchema.JSONRPCResponse.JSONRPCError(
+                            McpSchema.ErrorCodes.INVALID_PARAMS, "params do not fit " + Words.cut(request.method()) + ": "
+                            + Words.cut(String.valueOf(e.getMessage()).lines().findFirst().orElse(""))));
+                }
                 ctx.contentType("application/json").result(json.writeValueAsString(response));
             }
             case McpSchema.JSONRPCNotification notification -> {

@@ -153,6 +153,17 @@ class McpServerTest {
         assertThat(version.status()).isEqualTo(400);
         assertThat(version.body().path("error").path("field").asText()).isEqualTo("MCP-Protocol-Version");
         assertThat(ok.post("/mcp", "{\"jsonrpc\": \"2.0\", \"method\": \"notifications/initialized\"}").status()).isEqualTo(202);
+        // Messages of the right shape with wrong insides are JSON-RPC errors (or 400), never a failure of the server.
+        for (String params : List.of("{\"name\": 5}", "{\"name\": \"run_task\", \"arguments\": \"x\"}", "{\"name\": \"run_task\", \"arguments\": [1]}",
+                "{}", "{\"name\": \"run_task\", \"arguments\": {\"agent\": {\"deep\": [1, 2]}}}")) {
+            Http.Response r = ok.post("/mcp", "{\"jsonrpc\": \"2.0\", \"id\": \"x\", \"method\": \"tools/call\", \"params\": " + params + "}");
+            assertThat(r.status()).as(params + " -> " + r.raw().body()).isIn(200, 400);
+            if (r.status() == 200) assertThat(r.body().has("error") || r.body().path("result").path("isError").asBoolean()).as(r.raw().body()).isTrue();
+        }
+        for (String method : List.of("initialize", "resources/list", "nope", "tools/list")) {
+            Http.Response r = ok.post("/mcp", "{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \"" + method + "\", \"params\": {\"x\": 1}}");
+            assertThat(r.status()).as(method + " -> " + r.raw().body()).isIn(200, 400);
+        }
         // A web page elsewhere may not drive it (DNS rebinding); one served from this machine may.
         for (String origin : List.of("http://evil.example.com", "http://127.0.0.1.evil.example.com", "null")) {
             Http.Response r = ok.send(ok.builder("/mcp").header("Content-Type", "application/json").header("Origin", origin)
