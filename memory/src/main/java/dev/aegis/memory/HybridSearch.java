@@ -19,7 +19,6 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
@@ -62,7 +61,7 @@ final class HybridSearch {
         int k = Math.max(s.candidates(), q.limit() * 4);
         List<Candidate> found = index.withSearcher(searcher -> {
             Map<Integer, Candidate> byDoc = new HashMap<>();
-            ScoreDoc[] vector = searcher.search(new KnnFloatVectorQuery(TenantIndex.VEC, qv, k, filter), k).scoreDocs;
+            ScoreDoc[] vector = searcher.search(TenantIndex.knn(qv, k, filter), k).scoreDocs;
             double floor = q.minSimilarity().orElse(s.minSimilarity());
             // Lucene scores unit-vector dot products as (1 + cosine) / 2.
             fuse(searcher, vector, byDoc, 1 - s.textWeight(), score -> 2 * score - 1, floor);

@@ -80,7 +80,31 @@ final class TenantIndex implements AutoCloseable {
         this.embedder = embedder;
         this.dir = FSDirectory.open(current);
         this.writer = new IndexWriter(dir, config(analyzer));
-        this.searchers = new SearcherManager(writer, null);
+        this.searchers = new SearcherManager(writer, new org.apache.lucene.search.SearcherFactory() {
+            @Override
+            public IndexSearcher newSearcher(org.apache.lucene.index.IndexReader reader, org.apache.lucene.index.IndexReader previous) {
+                return new SegmentParallel(reader);
+            }
+        });
+    }
+
+    /** Searches across cores, one task per segment (any index has several); callers run one slice themselves. */
+    private static final java.util.concurrent.Executor SEARCH = java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors() - 1), Thread.ofPlatform().daemon().name("memory-search-", 0).factory());
+
+    /**
+     * An index searcher that gives each segment its own slice: Lucene's default puts up to 250,000 documents in one
+     * slice, so an index of this size would be searched on one core.
+     */
+    private static final class SegmentParallel extends IndexSearcher {
+        SegmentParallel(org.apache.lucene.index.IndexReader reader) {
+            super(reader, SEARCH);
+        }
+
+        @Override
+        protected LeafSlice[] slices(List<org.apache.lucene.index.LeafReaderContext> leaves) {
+            return slices(leaves, Integer.MAX_VALUE, 1, false);
+        }
     }
 
     /**
@@ -286,7 +310,7 @@ final class TenantIndex implements AutoCloseable {
     List<String> nearest(float[] vector, int k, int candidates, Query filter) {
         return withSearcher(s -> {
             List<String> ids = new ArrayList<>();
-            var top = s.search(new org.apache.lucene.search.KnnFloatVectorQuery(VEC, vector, Math.max(k, candidates), filter), k).scoreDocs;
+            var top = s.search(knn(vector, Math.max(k, candidates), filter), k).scoreDocs;
             for (var sd : top) ids.add(s.storedFields().document(sd.doc, java.util.Set.of(ID)).get(ID));
             return ids;
         });
@@ -391,8 +415,16 @@ final class TenantIndex implements AutoCloseable {
         q.success().ifPresent(ok -> b.add(new TermQuery(new Term(SUCCESS, ok.toString())), org.apache.lucene.search.BooleanClause.Occur.FILTER));
         q.since().ifPresent(t -> b.add(LongField.newRangeQuery(CREATED, t.toEpochMilli(), Long.MAX_VALUE),
                 org.apache.lucene.search.BooleanClause.Occur.FILTER));
-        b.add(new MatchAllDocsQuery(), org.apache.lucene.search.BooleanClause.Occur.FILTER);
-        return b.build();
+        var built = b.build();
+        return built.clauses().isEmpty() ? new MatchAllDocsQuery() : built;
+    }
+
+    /**
+     * A kNN search under {@code filter}. No filter at all when it keeps every memory: a filtered kNN search first
+     * collects the documents the filter accepts, which costs more than the graph search itself on a large index.
+     */
+    static org.apache.lucene.search.KnnFloatVectorQuery knn(float[] vector, int k, Query filter) {
+        return new org.apache.lucene.search.KnnFloatVectorQuery(VEC, vector, k, filter instanceof MatchAllDocsQuery ? null : filter);
     }
 
     @Override
