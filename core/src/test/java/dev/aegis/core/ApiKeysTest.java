@@ -100,4 +100,14 @@ class ApiKeysTest {
         clock.now = clock.now.plus(ApiKeys.CACHE_TTL);
         assertThat(keys.verify(other.plaintext())).isEmpty();
     }
+
+    @Test
+    void onlyTheExactKeyShapePasses() {
+        String good = ApiKeys.PREFIX + "0123456789ab_" + "0123456789abcdef".repeat(4);
+        assertThat(ApiKeys.shaped(good)).isTrue();
+        for (String bad : List.of("", ApiKeys.PREFIX, good + "0", good.substring(1), good.replace("aeg_live_", "aeg_test_"),
+                good.toUpperCase(), good.replace("ab_", "abx"), good.replace("_0123", "_g123"), good.substring(0, good.length() - 1) + "g",
+                good.replace("9ab_0", "9a_b0")))
+            assertThat(ApiKeys.shaped(bad)).as(bad).isFalse();
+    }
 }
