@@ -35,12 +35,14 @@ final class Gate {
     void open(Context ctx) {
         ctx.attribute(STARTED, System.nanoTime());
         String given = ctx.header("X-Request-Id");
-        ctx.header("X-Request-Id", given != null && SANE_ID.matcher(given).matches() ? given : requestId());
-        ctx.header("X-Content-Type-Options", "nosniff");
-        ctx.header("X-Frame-Options", "DENY");
-        ctx.header("Referrer-Policy", "no-referrer");
-        ctx.header("Cache-Control", "no-store");
-        ctx.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        // Added, not set: the response has none of them yet, and setting one first searches for it.
+        var res = ctx.res();
+        res.addHeader("X-Request-Id", given != null && SANE_ID.matcher(given).matches() ? given : requestId());
+        res.addHeader("X-Content-Type-Options", "nosniff");
+        res.addHeader("X-Frame-Options", "DENY");
+        res.addHeader("Referrer-Policy", "no-referrer");
+        res.addHeader("Cache-Control", "no-store");
+        res.addHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     }
 
     /**

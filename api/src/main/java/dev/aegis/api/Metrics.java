@@ -44,13 +44,20 @@ public final class Metrics implements TaskEvents.Observer {
                 .description("spawn of a sandbox up to its warm state").register(registry).record(took);
     }
 
+    /**
+     * Meters by their tags, looked up once: building and registering a meter on every request cost more than
+     * recording into it. Bounded: routes are templates and statuses and reasons are few.
+     */
+    private final java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Counter> rejections = new java.util.concurrent.ConcurrentHashMap<>();
+
     void request(String method, String route, int status, long nanos) {
-        Timer.builder("aegis.http.requests").tag("method", method).tag("route", route).tag("status", Integer.toString(status))
-                .register(registry).record(Duration.ofNanos(nanos));
+        timers.computeIfAbsent(method + ' ' + route + ' ' + status, k -> Timer.builder("aegis.http.requests").tag("method", method)
+                .tag("route", route).tag("status", Integer.toString(status)).register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     void rejected(String reason) {
-        Counter.builder("aegis.rejections").tag("reason", reason).register(registry).increment();
+        rejections.computeIfAbsent(reason, r -> Counter.builder("aegis.rejections").tag("reason", r).register(registry)).increment();
     }
 
     String scrape() {
