@@ -53,8 +53,8 @@ final class Connection implements AutoCloseable {
             } while (cursor != null && c.tools.size() < MAX_TOOLS);
             return c;
         } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            String why = ended.isDone() ? ended.getNow("") : e instanceof java.util.concurrent.TimeoutException
-                    ? "no answer within " + server.manifest().resources().timeout().toMillis() + " ms" : causes(e);
+            String why = e instanceof java.util.concurrent.TimeoutException
+                    ? ended.getNow("no answer within " + server.manifest().resources().timeout().toMillis() + " ms") : endedOr(ended, causes(e));
             c.close();
             throw new AegisException("tool_server_failed", "tool server " + server.name() + " did not complete the MCP handshake: " + why);
         } catch (InterruptedException e) {
@@ -63,6 +63,24 @@ final class Connection implements AutoCloseable {
             throw new AegisException("tool_server_failed", "interrupted while starting tool server " + server.name());
         }
     }
+
+    /**
+     * Why the session ended, when it did: a server that crashes at start breaks the pipe of the handshake a moment
+     * before its end of output is read, and "exited 3" says more than "Broken pipe".
+     */
+    private static String endedOr(CompletableFuture<String> ended, String otherwise) {
+        try {
+            return ended.get(ENDING.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return otherwise;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return otherwise;
+        }
+    }
+
+    /** How long a failed handshake waits for the session's end to be known. */
+    private static final java.time.Duration ENDING = java.time.Duration.ofMillis(500);
 
     /** What went wrong and its root cause: the SDK wraps the telling message in generic ones. */
     static String causes(Throwable e) {
