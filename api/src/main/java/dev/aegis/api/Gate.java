@@ -57,9 +57,10 @@ final class Gate {
     /** After authentication: the key's buckets; over the limit is a 429 with {@code Retry-After}. */
     void limit(Context ctx, ApiKey key) {
         RateLimits.Verdict v = limits.take(key.id(), key.tenant(), RateLimits.routeClass(ctx.method().name(), ctx.path()));
-        ctx.header("RateLimit-Limit", Long.toString(v.limit()));
-        ctx.header("RateLimit-Remaining", Long.toString(v.remaining()));
-        ctx.header("RateLimit-Reset", Long.toString(v.resetSeconds()));
+        var res = ctx.res();
+        res.addHeader("RateLimit-Limit", Long.toString(v.limit()));
+        res.addHeader("RateLimit-Remaining", Long.toString(v.remaining()));
+        res.addHeader("RateLimit-Reset", Long.toString(v.resetSeconds()));
         if (!v.allowed()) {
             ctx.header("Retry-After", Long.toString(v.resetSeconds()));
             throw new AegisException("rate_limited", "rate limit of " + v.limit() + " requests reached for this key; retry in "
