@@ -420,8 +420,8 @@ final class TenantIndex implements AutoCloseable {
     }
 
     /**
-     * A kNN search under {@code filter}. No filter at all when it keeps every memory: a filtered kNN search first
-     * collects the documents the filter accepts, which costs more than the graph search itself on a large index.
+     * A kNN search under {@code filter}, or unfiltered when the filter keeps every memory (a filtered kNN search first
+     * collects the documents its filter accepts).
      */
     static org.apache.lucene.search.KnnFloatVectorQuery knn(float[] vector, int k, Query filter) {
         return new org.apache.lucene.search.KnnFloatVectorQuery(VEC, vector, k, filter instanceof MatchAllDocsQuery ? null : filter);
