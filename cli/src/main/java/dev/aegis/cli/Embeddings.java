@@ -9,7 +9,7 @@ import java.util.function.Consumer;
 
 /**
  * The node's embedding model, from the environment: the built-in model by default ({@code AEGIS_EMBEDDING_MODEL}
- * picks the other one), or an OpenAI-compatible endpoint when {@code AEGIS_EMBEDDING_URL} is set (with
+ * picks another in-process model whose jar is on the class path), or an OpenAI-compatible endpoint when {@code AEGIS_EMBEDDING_URL} is set (with
  * {@code AEGIS_EMBEDDING_MODEL}, {@code AEGIS_EMBEDDING_DIMENSION} and optionally {@code AEGIS_EMBEDDING_API_KEY}).
  * Changing it re-embeds every tenant's memory when its index next opens.
  */
